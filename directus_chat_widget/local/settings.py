@@ -1,0 +1,87 @@
+"""The per-data-folder settings of a local Directus: version, secrets, admin login.
+
+One JSON file per data folder, readable by its owner only. KEY and SECRET are
+random per folder (Directus signs tokens with SECRET), so two data folders never
+accept each other's tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from ..errors import DataFolderMismatch
+
+__all__ = ["ADMIN_EMAIL", "ServerSettings", "default_data_dir", "load_or_create_settings"]
+
+SETTINGS_FILE = "directus-chat.json"
+ADMIN_EMAIL = "admin@example.com"
+
+
+def default_data_dir() -> Path:
+    """Where the local Directus keeps its database unless told otherwise.
+
+    ``DIRECTUS_CHAT_DATA`` overrides the platform's user data folder.
+    """
+    override = os.environ.get("DIRECTUS_CHAT_DATA")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir("directus-chat-widget")) / "default"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What a data folder remembers between starts."""
+
+    version: str
+    key: str = field(repr=False)
+    secret: str = field(repr=False)
+    admin_email: str
+    admin_password: str = field(repr=False)
+    port: int | None = None
+
+    def with_port(self, port: int) -> ServerSettings:
+        return ServerSettings(
+            self.version, self.key, self.secret, self.admin_email, self.admin_password, port
+        )
+
+    def save(self, data_dir: Path) -> None:
+        path = data_dir / SETTINGS_FILE
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(asdict(self), handle, indent=2)
+        tmp.replace(path)
+
+
+def load_or_create_settings(data_dir: Path, version: str) -> tuple[ServerSettings, bool]:
+    """Read the folder's settings, or make new ones; returns ``(settings, created)``.
+
+    Raises:
+        DataFolderMismatch: the folder belongs to another Directus version.
+    """
+    path = data_dir / SETTINGS_FILE
+    if path.is_file():
+        settings = ServerSettings(**json.loads(path.read_text()))
+        if settings.version != version:
+            raise DataFolderMismatch(
+                f"data folder {data_dir} was made by Directus {settings.version}, not {version}: "
+                f"use version={settings.version!r}, or another data folder"
+            )
+        return settings, False
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    settings = ServerSettings(
+        version=version,
+        key=secrets.token_hex(16),
+        secret=secrets.token_urlsafe(32),
+        admin_email=ADMIN_EMAIL,
+        admin_password=secrets.token_urlsafe(18),
+    )
+    settings.save(data_dir)
+    return settings, True
