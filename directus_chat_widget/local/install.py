@@ -117,15 +117,18 @@ def _run_npm(
     tail: deque[str] = deque(maxlen=25)
     fetched = 0
     started = last_report = time.monotonic()
-    with log_path.open("w") as log, subprocess.Popen(
-        runtime.npm_command(*args),
-        cwd=target,
-        env=runtime.environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-    ) as proc:
+    with (
+        log_path.open("w") as log,
+        subprocess.Popen(
+            runtime.npm_command(*args),
+            cwd=target,
+            env=runtime.environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        ) as proc,
+    ):
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)

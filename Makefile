@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine:
+#   make lab    local Directus + JupyterLab on the tutorial notebooks
+#   make test   the whole test suite (unit, integration, notebooks, browser)
+# Directus itself is installed once into a per-user cache (first time: ~3-5 min).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: lab test check bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,lab,dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	rm -f $(VENV)/.installed-* && touch $@
+
+lab: $(STAMP)
+	$(BIN)/directus-chat lab
+
+test: $(STAMP)
+	$(BIN)/directus-chat install
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+
+check: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/latency.py && $(BIN)/python bench/widget.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""A Directus on this machine, installed and run by the kit (the embedded default).
+
+    from directus_chat_widget.local import LocalDirectus
+
+    with LocalDirectus(port=0) as server:     # installs on first use (minutes), then seconds
+        server.setup_chat()                    # messages collection, permissions, demo users
+        print(server.url)
+
+The command line `directus-chat up` / `down` / `status` / `logs` does the same
+for a server that outlives the command.
+"""
+
+from __future__ import annotations
+
+from .install import DEFAULT_DIRECTUS_VERSION, cache_root, ensure_installed, pinned_versions
+from .node import NodeRuntime, find_node
+from .schema import (
+    CHAT_COLLECTION,
+    DEMO_USERS,
+    DemoUser,
+    SchemaReport,
+    apply_chat_schema,
+    apply_chat_schema_as_admin,
+)
+from .server import DEFAULT_PORT, LocalDirectus
+from .settings import default_data_dir
+from .up import chat_server
+
+__all__ = [
+    "CHAT_COLLECTION",
+    "DEFAULT_DIRECTUS_VERSION",
+    "DEFAULT_PORT",
+    "DEMO_USERS",
+    "DemoUser",
+    "LocalDirectus",
+    "NodeRuntime",
+    "SchemaReport",
+    "apply_chat_schema",
+    "apply_chat_schema_as_admin",
+    "cache_root",
+    "chat_server",
+    "default_data_dir",
+    "ensure_installed",
+    "find_node",
+    "pinned_versions",
+]

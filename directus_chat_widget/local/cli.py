@@ -1,0 +1,183 @@
+"""``directus-chat``: run the kit's local Directus from the command line.
+
+    directus-chat up        install if needed, start, apply the chat schema and demo users,
+                            write DIRECTUS_URL into .env, print the URL and demo logins
+    directus-chat down      stop it
+    directus-chat status    is it running, where, how much memory
+    directus-chat logs      the tail of its log
+    directus-chat install   only install Directus into the cache
+    directus-chat lab       up, then JupyterLab on the tutorial notebooks; down on exit
+
+Errors print one line (plus the server's or npm's last lines when they help),
+never a traceback, and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import DirectusError, InstallFailed, StartupFailed
+from .install import DEFAULT_DIRECTUS_VERSION, ensure_installed
+from .schema import DEMO_USERS
+from .server import DEFAULT_PORT, LocalDirectus
+from .settings import SETTINGS_FILE
+from .up import chat_server
+
+__all__ = ["main"]
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _server(args: argparse.Namespace) -> LocalDirectus:
+    return LocalDirectus(
+        args.data_dir,
+        port=getattr(args, "port", None),
+        version=args.directus_version,
+        progress=_say,
+    )
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    already = _server(args).attach()
+    env_file = Path(args.env_file)
+    server, report = chat_server(
+        args.data_dir,
+        port=args.port,
+        version=args.directus_version,
+        env_file=env_file,
+        demo_users=not args.no_demo_users,
+        progress=_say,
+    )
+    state = "already running" if already else f"ready in {time.monotonic() - started:.1f} s"
+    print(f"Directus {server.version} {state} at {server.url}")
+    print(f"  schema: {len(report.created)} created, {len(report.unchanged)} already in place")
+    print(f"  DIRECTUS_URL written to {env_file.resolve()}")
+    if not args.no_demo_users:
+        print("  demo logins (local demo only):")
+        for user in DEMO_USERS:
+            print(f"    {user.email:<22} password: {user.password}")
+    print(f"  admin: {server.admin_email} (password in {server.data_dir / SETTINGS_FILE})")
+    print("  stop it with: directus-chat down")
+    return 0
+
+
+def _cmd_down(args: argparse.Namespace) -> int:
+    server = _server(args)
+    if not server.attach():
+        print("Directus is not running")
+        return 0
+    server.stop()
+    print("Directus stopped")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    server = _server(args)
+    if not server.attach():
+        print(f"Directus {args.directus_version}: not running (data: {server.data_dir})")
+        return 3
+    memory = server.memory_rss_bytes() / 2**20
+    print(
+        f"Directus {server.version}: running at {server.url}, pid {server.pid}, "
+        f"{memory:.0f} MiB resident (data: {server.data_dir})"
+    )
+    return 0
+
+
+def _cmd_logs(args: argparse.Namespace) -> int:
+    tail = _server(args).log_tail(args.lines)
+    print(tail if tail else "(no log yet)")
+    return 0
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    cli = ensure_installed(args.directus_version, progress=_say)
+    print(f"Directus {args.directus_version} installed: {cli}")
+    return 0
+
+
+def _cmd_lab(args: argparse.Namespace) -> int:
+    if shutil.which("jupyter") is None:
+        raise DirectusError("JupyterLab is not installed: pip install 'directus-chat-widget[lab]'")
+    _cmd_up(args)
+    command = ["jupyter", "lab", str(args.notebooks), "--ServerApp.ip=127.0.0.1"]
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if not args.keep_running:
+            _cmd_down(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="directus-chat", description="Run the local Directus of directus-chat-widget."
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", default=None, help="data folder (default: per-user)")
+    common.add_argument(
+        "--directus-version",
+        default=DEFAULT_DIRECTUS_VERSION,
+        help=f"Directus version (default {DEFAULT_DIRECTUS_VERSION})",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", parents=[common], help="install, start and set up the chat")
+    up.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"port (default {DEFAULT_PORT}, or a free one if taken; 0: always a free one)",
+    )
+    up.add_argument("--env-file", default=".env", help="where to write DIRECTUS_URL")
+    up.add_argument("--no-demo-users", action="store_true", help="create no demo accounts")
+    up.set_defaults(run=_cmd_up)
+
+    lab = commands.add_parser("lab", parents=[common], help="up, then JupyterLab on the notebooks")
+    lab.add_argument("--port", type=int, default=None)
+    lab.add_argument("--env-file", default=".env")
+    lab.add_argument("--no-demo-users", action="store_true")
+    lab.add_argument("--notebooks", default="notebooks", help="folder to open")
+    lab.add_argument("--keep-running", action="store_true", help="leave Directus up on exit")
+    lab.set_defaults(run=_cmd_lab)
+
+    for name, run, text in (
+        ("down", _cmd_down, "stop the local Directus"),
+        ("status", _cmd_status, "show whether it runs"),
+        ("install", _cmd_install, "install Directus into the cache only"),
+    ):
+        commands.add_parser(name, parents=[common], help=text).set_defaults(run=run)
+    logs = commands.add_parser("logs", parents=[common], help="print the tail of its log")
+    logs.add_argument("-n", "--lines", type=int, default=40)
+    logs.set_defaults(run=_cmd_logs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``directus-chat`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except DirectusError as exc:
+        _say(f"error: {exc}")
+        if isinstance(exc, (InstallFailed, StartupFailed)) and exc.log_tail:
+            _say("--- last lines of the log ---")
+            _say(exc.log_tail)
+        return 1
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Shared fixtures: a real local Directus, real demo accounts, one timeout constant.
+
+- ``directus``: one server for the whole run (session scope), with the chat
+  schema and demo users applied. Shared: never kill or reconfigure it; ask
+  ``make_directus`` for a server of your own.
+- ``make_directus(**env)``: a fresh server in its own data folder with extra
+  Directus settings (``ACCESS_TOKEN_TTL="5s"``...), stopped after the test.
+  Fault tests (kill, restart, SIGSTOP) use these.
+- ``TIMEOUT``: the one base timeout every wait scales from; slow machines set
+  ``DCW_TIMEOUT_SCALE``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from directus_chat_widget.local import DEMO_USERS, DemoUser, LocalDirectus
+
+TIMEOUT = 10.0 * float(os.environ.get("DCW_TIMEOUT_SCALE", "1"))
+
+MakeDirectus = Callable[..., LocalDirectus]
+
+
+def _started(data_dir: Path, env: dict[str, str]) -> LocalDirectus:
+    server = LocalDirectus(data_dir, port=0, env=env, startup_timeout=12 * TIMEOUT)
+    server.start()
+    try:
+        server.setup_chat()
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def directus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDirectus]:
+    """A running local Directus with the chat schema and demo users, shared by all tests."""
+    server = _started(tmp_path_factory.mktemp("directus"), {})
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_users() -> list[DemoUser]:
+    """The two demo chat accounts that ``setup_chat`` creates."""
+    return list(DEMO_USERS)
+
+
+@pytest.fixture
+def make_directus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeDirectus]:
+    """Factory for a private server with extra Directus env; all are stopped after the test."""
+    servers: list[LocalDirectus] = []
+
+    def make(**env: str) -> LocalDirectus:
+        server = _started(tmp_path_factory.mktemp("directus-own"), dict(env))
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.resume()  # a test may leave it SIGSTOPped; SIGTERM needs it running
+        server.stop()

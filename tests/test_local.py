@@ -1,0 +1,263 @@
+"""The kit's local Directus: install, start, schema, stop, and every way they can fail."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import TIMEOUT, MakeDirectus
+
+from directus_chat_widget.errors import (
+    AuthError,
+    DataFolderMismatch,
+    InstallFailed,
+    NodeNotFound,
+    PortInUse,
+    ServerUnreachable,
+    StartupFailed,
+)
+from directus_chat_widget.local import (
+    DEFAULT_DIRECTUS_VERSION,
+    DemoUser,
+    LocalDirectus,
+    apply_chat_schema,
+    ensure_installed,
+    find_node,
+)
+from directus_chat_widget.local.server import free_port, port_is_free
+from directus_chat_widget.local.settings import load_or_create_settings
+
+# -- no server needed ---------------------------------------------------------------
+
+
+def test_node_found_is_new_enough() -> None:
+    runtime = find_node()
+    assert runtime.version[0] >= 22
+    assert runtime.npm_cli is not None and runtime.npm_cli.is_file()
+
+
+def test_an_old_node_chosen_explicitly_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    old = Path("/usr/bin/node")
+    if not old.exists():
+        pytest.skip("this machine has no system node to play the old one")
+    version = subprocess.run([str(old), "--version"], capture_output=True, text=True).stdout
+    if int(version.lstrip("v").split(".")[0]) >= 22:
+        pytest.skip(f"the system node is {version.strip()}, not an old one")
+    monkeypatch.setenv("DIRECTUS_CHAT_NODE", str(old))
+    with pytest.raises(NodeNotFound, match="needs Node >= 22"):
+        find_node()
+
+
+def test_a_missing_node_binary_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DIRECTUS_CHAT_NODE", str(tmp_path / "no-such-node"))
+    with pytest.raises(NodeNotFound, match="not a working node binary"):
+        find_node()
+
+
+def test_settings_are_private_random_and_kept(tmp_path: Path) -> None:
+    first, created = load_or_create_settings(tmp_path / "a", "11.17.4")
+    again, created_again = load_or_create_settings(tmp_path / "a", "11.17.4")
+    other, _ = load_or_create_settings(tmp_path / "b", "11.17.4")
+    assert created and not created_again
+    assert first == again
+    assert first.secret != other.secret and first.key != other.key
+    assert (tmp_path / "a" / "directus-chat.json").stat().st_mode & 0o077 == 0
+    assert first.secret not in repr(first) and first.admin_password not in repr(first)
+
+
+def test_a_data_folder_of_another_version_is_refused(tmp_path: Path) -> None:
+    load_or_create_settings(tmp_path, "11.17.4")
+    with pytest.raises(DataFolderMismatch, match=r"made by Directus 11\.17\.4, not 12\.4\.0"):
+        LocalDirectus(tmp_path, version="12.4.0").start()
+
+
+def test_a_taken_port_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = LocalDirectus(tmp_path, port=port)
+        with pytest.raises(PortInUse, match=f"port {port} .* already in use"):
+            server.start()
+        assert not server.is_running()
+
+
+def test_npm_failure_reports_the_tail_of_its_log(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DIRECTUS_CHAT_CACHE", str(tmp_path))
+    with pytest.raises(InstallFailed) as caught:
+        ensure_installed("0.0.0-no-such-version", progress=lambda _: None)
+    assert "npm exited with code" in str(caught.value)
+    assert "0.0.0-no-such-version" in caught.value.log_tail
+    assert not (tmp_path / "directus-0.0.0-no-such-version").exists()
+
+
+# -- a real server --------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_schema_applies_twice_without_change(directus: LocalDirectus) -> None:
+    again = directus.setup_chat()
+    assert not again.changed, again.created
+    assert "collection messages" in " ".join(again.unchanged) or again.unchanged
+
+
+@pytest.mark.integration
+def test_demo_user_logs_in_and_reads_names_but_no_secrets(
+    directus: LocalDirectus, demo_users: list[DemoUser]
+) -> None:
+    ada = demo_users[0]
+    with httpx.Client(base_url=directus.url, timeout=TIMEOUT) as http:
+        login = http.post("/auth/login", json={"email": ada.email, "password": ada.password})
+        assert login.status_code == 200, login.text
+        token = login.json()["data"]["access_token"]
+        created = http.post(
+            "/items/messages",
+            json={"content": "hello from the test"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert created.status_code == 200, created.text
+        # The public (no token) reads the message and its author's name...
+        public = http.get(
+            "/items/messages",
+            params={"fields": "id,content,user_created.first_name", "sort": "-id", "limit": 1},
+        )
+        assert public.status_code == 200, public.text
+        row = public.json()["data"][0]
+        assert row["content"] == "hello from the test"
+        assert row["user_created"]["first_name"] == ada.first_name
+        # ...but never an email or a password hash.
+        users = http.get("/users", params={"fields": "*"})
+        assert users.status_code == 200, users.text
+        for user in users.json()["data"]:
+            assert set(user) <= {"id", "first_name", "last_name"}, user
+        for secret_field in ("email", "password"):
+            refused = http.get("/users", params={"fields": secret_field})
+            assert refused.status_code == 403 or all(
+                secret_field not in user for user in refused.json()["data"]
+            )
+
+
+@pytest.mark.integration
+def test_wrong_admin_token_is_a_clear_error(directus: LocalDirectus) -> None:
+    from directus_chat_widget._sync import run_sync
+
+    with pytest.raises(AuthError):
+        run_sync(apply_chat_schema(directus.url, "not-a-token"))
+
+
+def test_unreachable_url_is_a_clear_error() -> None:
+    from directus_chat_widget._sync import run_sync
+
+    with pytest.raises(ServerUnreachable):
+        run_sync(apply_chat_schema(f"http://127.0.0.1:{free_port()}", "token"))
+
+
+@pytest.mark.integration
+def test_restart_keeps_data_and_stop_leaves_nothing(make_directus: MakeDirectus) -> None:
+    server = make_directus()
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as http:
+        assert http.post("/items/messages", json={"content": "kept"}).status_code == 200
+    pid, port = server.pid, server.port
+    assert pid is not None and port is not None
+    server.restart()
+    assert server.port == port and server.pid != pid
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as http:
+        contents = [row["content"] for row in http.get("/items/messages").json()["data"]]
+    assert "kept" in contents
+    last_pid = server.pid
+    assert last_pid is not None
+    server.stop()
+    assert not server.is_running()
+    with pytest.raises(ProcessLookupError):
+        os.killpg(last_pid, 0)  # no process of its group is left
+    assert port_is_free(port)
+    assert not (server.data_dir / "directus.pid").exists()
+
+
+@pytest.mark.integration
+def test_startup_timeout_stops_the_process(tmp_path: Path) -> None:
+    server = LocalDirectus(tmp_path, port=0, startup_timeout=0.2)
+    with pytest.raises(StartupFailed, match="did not answer"):
+        server.start()
+    assert not server.is_running()
+
+
+@pytest.mark.integration
+def test_a_crashing_server_reports_its_own_output(tmp_path: Path) -> None:
+    server = LocalDirectus(tmp_path, port=0, env={"DB_CLIENT": "no-such-database-client"})
+    with pytest.raises(StartupFailed) as caught:
+        server.start()
+    assert caught.value.log_tail, "the error should carry the server's last lines"
+    assert not server.is_running()
+
+
+# -- the command line -------------------------------------------------------------------
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "directus_chat_widget.local.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=30 * TIMEOUT,
+    )
+
+
+@pytest.mark.integration
+def test_cli_up_status_logs_down(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    up = _cli("up", "--port", "0", *data, cwd=tmp_path)
+    try:
+        assert up.returncode == 0, up.stderr
+        assert "demo logins" in up.stdout and "ada@example.com" in up.stdout
+        url = (tmp_path / ".env").read_text().strip().split("=", 1)[1]
+        assert url.startswith("http://127.0.0.1:") and url in up.stdout
+        assert httpx.get(f"{url}/server/ping", timeout=TIMEOUT).text == "pong"
+        status = _cli("status", *data, cwd=tmp_path)
+        assert status.returncode == 0 and "running at " + url in status.stdout
+        again = _cli("up", "--port", "0", *data, cwd=tmp_path)
+        assert again.returncode == 0 and "already running" in again.stdout
+        assert "0 created" in again.stdout
+        logs = _cli("logs", *data, cwd=tmp_path)
+        assert logs.returncode == 0 and "/server/ping" in logs.stdout
+    finally:
+        down = _cli("down", *data, cwd=tmp_path)
+    assert down.returncode == 0 and "stopped" in down.stdout
+    stopped = _cli("status", *data, cwd=tmp_path)
+    assert stopped.returncode == 3 and "not running" in stopped.stdout
+    pid_record = tmp_path / "data" / "directus.pid"
+    assert not pid_record.exists()
+
+
+def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = _cli("up", "--port", port, "--data-dir", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: port ")
+    assert "Traceback" not in result.stderr
+
+
+def test_default_version_has_a_committed_lock_file() -> None:
+    from directus_chat_widget.local import pinned_versions
+
+    assert DEFAULT_DIRECTUS_VERSION in pinned_versions()
+    lock_path = (
+        Path(__file__).parents[1]
+        / "directus_chat_widget/local/npm"
+        / DEFAULT_DIRECTUS_VERSION
+        / "package-lock.json"
+    )
+    lock = json.loads(lock_path.read_text())
+    assert lock["packages"]["node_modules/directus"]["version"] == DEFAULT_DIRECTUS_VERSION
