@@ -15,12 +15,14 @@ import logging
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import IO
 
 import platformdirs
 
@@ -110,13 +112,34 @@ def _count_locked_packages(target: Path) -> int | None:
     return sum(1 for key in packages if key)
 
 
+class _NpmOutput:
+    """Reads npm's output on a thread: the log file, the last lines, packages fetched."""
+
+    def __init__(self, stream: IO[str], log: IO[str]) -> None:
+        self.tail: deque[str] = deque(maxlen=25)
+        self.fetched = 0
+        self.last_fetch = time.monotonic()
+        self._stream, self._log = stream, log
+        self._thread = threading.Thread(target=self._read, name="npm-output", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for line in self._stream:
+            self._log.write(line)
+            self.tail.append(line.rstrip())
+            if "fetch GET" in line and ".tgz" in line:  # one tarball: one package
+                self.fetched += 1
+                self.last_fetch = time.monotonic()
+
+    def join(self) -> None:
+        self._thread.join()
+
+
 def _run_npm(
     runtime: NodeRuntime, target: Path, args: list[str], total: int | None, progress: Progress
 ) -> None:
     log_path = target / "npm-install.log"
-    tail: deque[str] = deque(maxlen=25)
-    fetched = 0
-    started = last_report = time.monotonic()
+    started = time.monotonic()
     with (
         log_path.open("w") as log,
         subprocess.Popen(
@@ -130,24 +153,27 @@ def _run_npm(
         ) as proc,
     ):
         assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            tail.append(line.rstrip())
-            if "fetch GET" in line:
-                fetched += 1
-            now = time.monotonic()
-            if now - last_report >= _PROGRESS_EVERY_S:
-                last_report = now
-                of_total = f"/{total}" if total else ""
-                phase = "fetching" if not total or fetched < total else "building"
+        output = _NpmOutput(proc.stdout, log)
+        while True:
+            try:
+                code = proc.wait(timeout=_PROGRESS_EVERY_S)
+                break
+            except subprocess.TimeoutExpired:
+                # npm prints nothing while it compiles sqlite3 and isolated-vm:
+                # a quiet stretch after the downloads is that build.
+                now = time.monotonic()
+                quiet = now - output.last_fetch >= _PROGRESS_EVERY_S
+                phase = "building native modules" if quiet and output.fetched else "fetching"
+                of_total = f" of ~{total}" if total else ""
                 progress(
-                    f"  ... {now - started:4.0f} s: {phase}, {fetched}{of_total} packages fetched"
+                    f"  ... {now - started:4.0f} s: {phase}, "
+                    f"{output.fetched}{of_total} packages fetched"
                 )
-        code = proc.wait()
+        output.join()
     if code != 0:
         raise InstallFailed(
             f"npm exited with code {code} while installing Directus (log: {log_path})",
-            log_tail="\n".join(tail),
+            log_tail="\n".join(output.tail),
         )
 
 
