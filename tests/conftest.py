@@ -6,23 +6,19 @@
 - ``make_directus(**env)``: a fresh server in its own data folder with extra
   Directus settings (``ACCESS_TOKEN_TTL="5s"``...), stopped after the test.
   Fault tests (kill, restart, SIGSTOP) use these.
-- ``TIMEOUT``: the one base timeout every wait scales from; slow machines set
-  ``DCW_TIMEOUT_SCALE``.
+- ``support.TIMEOUT``: the one base timeout every wait scales from (import it
+  with ``from support import TIMEOUT``; slow machines set ``DCW_TIMEOUT_SCALE``).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import TIMEOUT, MakeDirectus
 
 from directus_chat_widget.local import DEMO_USERS, DemoUser, LocalDirectus
-
-TIMEOUT = 10.0 * float(os.environ.get("DCW_TIMEOUT_SCALE", "1"))
-
-MakeDirectus = Callable[..., LocalDirectus]
 
 
 def _started(data_dir: Path, env: dict[str, str]) -> LocalDirectus:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import TIMEOUT, MakeDirectus
+from support import TIMEOUT, MakeDirectus
 
 from directus_chat_widget.errors import (
     AuthError,

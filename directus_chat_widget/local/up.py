@@ -19,7 +19,10 @@ __all__ = ["chat_server"]
 
 
 def _env_file_default() -> Path:
-    """The nearest existing .env walking up from here, else ./.env."""
+    """``DIRECTUS_CHAT_ENV_FILE``, else the nearest existing .env up from here, else ./.env."""
+    override = os.environ.get("DIRECTUS_CHAT_ENV_FILE")
+    if override:
+        return Path(override)
     here = Path.cwd()
     for folder in (here, *here.parents):
         if (folder / ".env").is_file():
@@ -42,8 +45,8 @@ def chat_server(
         data_dir: the server's data folder (default: per user, or ``DIRECTUS_CHAT_DATA``).
         port: ``None`` tries 8055 (or ``DIRECTUS_CHAT_PORT``) and takes a free port if
             that is taken; a number insists on it; ``0`` always takes a free one.
-        env_file: where to write ``DIRECTUS_URL`` (default: the nearest ``.env`` up
-            from the current folder, else ``./.env``).
+        env_file: where to write ``DIRECTUS_URL`` (default: ``DIRECTUS_CHAT_ENV_FILE``,
+            else the nearest ``.env`` up from the current folder, else ``./.env``).
         demo_users: create the two demo accounts.
         progress: where progress lines go (``print`` by default, ``None`` for silence).
 

@@ -1,0 +1,17 @@
+"""Constants and types the tests share (import as ``from support import TIMEOUT``).
+
+Kept out of conftest.py: ``notebooks/`` has a conftest.py too, so ``import
+conftest`` would be ambiguous when both folders are collected in one run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from directus_chat_widget.local import LocalDirectus
+
+# The one base timeout every wait in the tests scales from; slow machines set DCW_TIMEOUT_SCALE.
+TIMEOUT = 10.0 * float(os.environ.get("DCW_TIMEOUT_SCALE", "1"))
+
+MakeDirectus = Callable[..., LocalDirectus]
