@@ -57,7 +57,7 @@ async def test_error_answers_become_our_errors(
 
 async def test_invalid_credentials_read_like_a_login_form() -> None:
     async with _answering(401, _error("INVALID_CREDENTIALS", "Invalid user credentials.")) as rest:
-        with pytest.raises(InvalidCredentials, match="^Invalid email or password$"):
+        with pytest.raises(InvalidCredentials, match=r"^Invalid email or password$"):
             await rest.login("a@b.c", "x")
 
 
