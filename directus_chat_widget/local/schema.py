@@ -5,7 +5,9 @@ with an admin token, against any Directus (not only the local one):
 
 - collection ``messages``: ``id`` (auto integer), ``content`` (text, textarea),
   ``user_created`` (uuid, m2o to ``directus_users``, filled by Directus),
-  ``date_created`` (timestamp, filled by Directus);
+  ``date_created`` (timestamp, filled by Directus), and one field the tutorial
+  does not have: ``client_uid`` (unique string the client sets on each create,
+  so a create resent after a lost reply is never stored twice);
 - the Public policy may create and read ``messages`` and read only the
   ``id``, ``first_name`` and ``last_name`` of ``directus_users``;
 - chat users hold the Public policy only (no role, no admin-app access).
@@ -115,6 +117,19 @@ def _message_fields() -> list[dict[str, Any]]:
                 "hidden": True,
             },
             "schema": {},
+        },
+        {
+            # Written by the client with each create; unique, so a create resent
+            # after a lost reply is looked up instead of stored twice.
+            "field": "client_uid",
+            "type": "string",
+            "meta": {
+                "interface": "input",
+                "hidden": True,
+                "readonly": True,
+                "note": "Set by the chat client to make resends idempotent",
+            },
+            "schema": {"is_unique": True, "is_nullable": True, "max_length": 64},
         },
     ]
 
