@@ -1,0 +1,365 @@
+"""ChatRoom: one chat collection seen through a realtime session. No UI.
+
+The room ties a :class:`~directus_chat_widget.store.MessageStore` to a
+session: it subscribes to new messages, reads the latest page and older ones
+on demand, and sends with an optimistic entry that the server's reply or the
+subscription event (whichever comes first) confirms::
+
+    async with ChatRoom(session) as room:
+        room.on_change(lambda change: print(change.kind, change.messages))
+        await room.send("hello")
+        while room.has_older:
+            await room.load_older()
+
+Every change to the list reaches the ``on_change`` callbacks as one
+:class:`~directus_chat_widget.store.StoreChange`, so a UI can render
+incrementally. A callback that raises is logged and the others still run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Literal, Protocol
+
+from .errors import DirectusError
+from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
+
+__all__ = ["DEFAULT_MAX_LENGTH", "DEFAULT_PAGE_SIZE", "MESSAGE_FIELDS", "ChatRoom"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PAGE_SIZE = 20
+DEFAULT_MAX_LENGTH = 5_000
+
+# What a message needs to be shown; the author's names may be dropped by the
+# server when the reader may not see them (the store then says Unknown User).
+MESSAGE_FIELDS = (
+    "id",
+    "content",
+    "date_created",
+    "user_created.id",
+    "user_created.first_name",
+    "user_created.last_name",
+)
+
+
+class SubscriptionEventLike(Protocol):
+    """What the room reads from a subscription event (protocol.SubscriptionEvent)."""
+
+    @property
+    def event(self) -> str: ...
+
+    @property
+    def data(self) -> Sequence[Mapping[str, Any]]: ...
+
+
+class SubscriptionLike(Protocol):
+    """The part of the session's Subscription the room uses."""
+
+    def add_listener(self, callback: Callable[[SubscriptionEventLike], None]) -> Any: ...
+
+    def unsubscribe(self) -> Awaitable[Any]: ...
+
+
+class SessionLike(Protocol):
+    """The part of RealtimeSession the room uses (a fake may stand in for tests)."""
+
+    @property
+    def user(self) -> Mapping[str, Any] | None: ...
+
+    async def subscribe(
+        self,
+        collection: str,
+        *,
+        query: dict[str, Any] | None = ...,
+        event: Literal["create", "update", "delete"] | None = ...,
+    ) -> SubscriptionLike: ...
+
+    async def create(self, collection: str, data: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def read(
+        self, collection: str, query: dict[str, Any] | None = ...
+    ) -> list[dict[str, Any]]: ...
+
+
+class ChatRoom:
+    """The messages of one collection: live, paged, with optimistic sends.
+
+    Args:
+        session: a logged-in RealtimeSession (or anything with its
+            ``subscribe``/``create``/``read``/``user``). The room does not own it:
+            closing the room leaves the session open.
+        collection: the messages collection.
+        page_size: rows per history read (the latest page and each older one).
+        max_length: the longest message :meth:`send` accepts, in characters.
+
+    Raises:
+        ValueError: ``page_size`` or ``max_length`` below 1.
+    """
+
+    def __init__(
+        self,
+        session: SessionLike,
+        collection: str = "messages",
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_length: int = DEFAULT_MAX_LENGTH,
+    ) -> None:
+        if page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {page_size}")
+        if max_length < 1:
+            raise ValueError(f"max_length must be at least 1, got {max_length}")
+        self._session = session
+        self.collection = collection
+        self.page_size = page_size
+        self.max_length = max_length
+        self._store = MessageStore()
+        self._callbacks: list[Callable[[StoreChange], None]] = []
+        self._subscription: SubscriptionLike | None = None
+        self._remove_listener: Callable[[], Any] | None = None
+        self._has_older = False
+        self._opened = False
+        self._closed = False
+        self._paging = asyncio.Lock()  # one history read at a time: no page read twice
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def messages(self) -> tuple[ChatMessage, ...]:
+        """Everything shown: oldest first, then our unconfirmed or failed sends."""
+        return self._store.messages
+
+    @property
+    def has_older(self) -> bool:
+        """True while the last history read came back full (there may be more)."""
+        return self._has_older
+
+    @property
+    def is_open(self) -> bool:
+        """True between a successful :meth:`open` and :meth:`close`."""
+        return self._opened and not self._closed
+
+    def get(self, key: str) -> ChatMessage | None:
+        """The message under ``key``, or None."""
+        return self._store.get(key)
+
+    def on_change(self, callback: Callable[[StoreChange], None]) -> Callable[[], None]:
+        """Call ``callback`` with every change to the list; returns a function that stops it."""
+        self._callbacks.append(callback)
+
+        def remove() -> None:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+        return remove
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def open(self) -> None:
+        """Subscribe to new messages, then read the latest page.
+
+        Subscribing first means nothing created meanwhile falls between the two:
+        a message in both is shown once.
+
+        Raises:
+            RuntimeError: the room is already open, or closed.
+            DirectusError: the subscription or the read failed (the room stays closed).
+        """
+        self._check_usable()
+        if self._opened:
+            raise RuntimeError("the chat room is already open")
+        query = {"fields": list(MESSAGE_FIELDS)}
+        subscription = await self._session.subscribe(self.collection, query=query, event="create")
+        remover = subscription.add_listener(self._on_event)
+        self._subscription = subscription
+        self._remove_listener = remover if callable(remover) else None
+        try:
+            rows = await self._session.read(self.collection, self._page_query())
+        except BaseException:
+            await self._unsubscribe()
+            raise
+        self._opened = True
+        self._has_older = len(rows) >= self.page_size
+        self._emit(self._store.add_rows(rows))
+
+    async def close(self) -> None:
+        """Stop listening. Idempotent; the session stays open (it is not the room's)."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._unsubscribe()
+
+    async def __aenter__(self) -> ChatRoom:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- history -------------------------------------------------------------
+
+    async def load_older(self) -> int:
+        """Read the page before the oldest message shown and prepend it.
+
+        Returns:
+            how many messages were added (0 at the start of the history).
+
+        Raises:
+            RuntimeError: the room is not open.
+            DirectusError: the read failed.
+        """
+        self._check_open()
+        async with self._paging:
+            oldest = self._store.oldest_id
+            if oldest is None:
+                self._has_older = False
+                return 0
+            rows = await self._session.read(self.collection, self._page_query(before=oldest))
+            self._has_older = len(rows) >= self.page_size
+            change = self._store.add_rows(rows)
+            self._emit(change)
+            return len(change.messages)
+
+    def _page_query(self, *, before: int | None = None) -> dict[str, Any]:
+        query: dict[str, Any] = {
+            "fields": list(MESSAGE_FIELDS),
+            "sort": ["-id"],
+            "limit": self.page_size,
+        }
+        if before is not None:
+            query["filter"] = {"id": {"_lt": before}}
+        return query
+
+    # -- sending -------------------------------------------------------------
+
+    async def send(self, text: str) -> ChatMessage:
+        """Send ``text`` (stripped), shown at once as PENDING.
+
+        Returns:
+            the message once settled: SENT, or FAILED with the server's error
+            (a failed send stays in the list; :meth:`retry` sends it again).
+
+        Raises:
+            ValueError: the text is blank, or longer than ``max_length``.
+            RuntimeError: the room is closed.
+        """
+        self._check_usable()
+        content = self._validated(text)
+        change = self._store.add_pending(content, self._session.user)
+        self._emit(change)
+        return await self._deliver(change.messages[0].key, content)
+
+    async def retry(self, key: str) -> ChatMessage:
+        """Send a FAILED message again.
+
+        Raises:
+            KeyError: no message under ``key``.
+            ValueError: that message is not FAILED.
+            RuntimeError: the room is closed.
+        """
+        self._check_usable()
+        message = self._store.get(key)
+        if message is None:
+            raise KeyError(key)
+        self._emit(self._store.retrying(key))
+        return await self._deliver(key, message.content)
+
+    def discard(self, key: str) -> None:
+        """Drop a FAILED message from the list (give up on it).
+
+        Raises:
+            KeyError: no message under ``key``.
+            ValueError: that message is not FAILED.
+        """
+        message = self._store.get(key)
+        if message is None:
+            raise KeyError(key)
+        if message.status is not MessageStatus.FAILED:
+            status = message.status.value
+            raise ValueError(f"only a failed message can be discarded; {key} is {status}")
+        self._emit(self._store.remove(key))
+
+    def _validated(self, text: str) -> str:
+        content = text.strip()
+        if not content:
+            raise ValueError("message is empty")
+        if len(content) > self.max_length:
+            raise ValueError(
+                f"message is too long: {len(content)} characters, the limit is {self.max_length}"
+            )
+        return content
+
+    async def _deliver(self, key: str, content: str) -> ChatMessage:
+        try:
+            row = await self._session.create(self.collection, {"content": content})
+        except DirectusError as exc:
+            logger.info("send %s failed: %s", key, exc)
+            self._emit(self._store.fail(key, str(exc) or type(exc).__name__))
+        except BaseException as exc:
+            # Cancelled, or a bug below us: never leave the entry pending forever.
+            reason = "send cancelled" if isinstance(exc, asyncio.CancelledError) else repr(exc)
+            if self._store.get(key) is not None:
+                self._emit(self._store.fail(key, reason))
+            raise
+        else:
+            if self._store.get(key) is not None:
+                self._emit(self._store.confirm(key, row))
+            else:  # discarded meanwhile: the server has it all the same
+                self._emit(self._store.add_rows([row]))
+        message = self._store.get(key)
+        if message is not None:
+            return message
+        # The entry gave way to the copy its event had already put in the list.
+        found = self._store.by_id(row["id"]) if isinstance(row.get("id"), int) else None
+        if found is None:
+            raise RuntimeError(f"send {key} settled but its message is not in the list")
+        return found
+
+    # -- events --------------------------------------------------------------
+
+    def _on_event(self, event: SubscriptionEventLike) -> None:
+        if self._closed:
+            return
+        if event.event in ("create", "update"):
+            self._emit(self._store.add_rows(event.data))
+        else:
+            logger.debug("ignoring a %r event on %s", event.event, self.collection)
+
+    def _emit(self, change: StoreChange) -> None:
+        if change.is_empty:
+            return
+        for callback in list(self._callbacks):
+            try:
+                callback(change)
+            except Exception:
+                logger.exception("a chat room on_change callback raised; the room carries on")
+
+    async def _unsubscribe(self) -> None:
+        remover, self._remove_listener = self._remove_listener, None
+        subscription, self._subscription = self._subscription, None
+        if remover is not None:
+            remover()
+        if subscription is None:
+            return
+        try:
+            await subscription.unsubscribe()
+        except DirectusError as exc:
+            # The session may be closed or gone: the subscription died with it.
+            logger.debug("unsubscribing from %s failed: %s", self.collection, exc)
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise RuntimeError("the chat room is closed")
+
+    def _check_open(self) -> None:
+        self._check_usable()
+        if not self._opened:
+            raise RuntimeError("open() the chat room first")
