@@ -2,22 +2,41 @@
 
 A thin async layer on ``httpx.AsyncClient``. Its one job besides the requests
 is translating failures at the boundary into the kit's error tree, keeping the
-server's own message and code.
+server's own message and code:
+
+=====================================================  =====================
+what happened                                           raised
+=====================================================  =====================
+no connection, DNS failure, timeout                     ServerUnreachable
+``INVALID_CREDENTIALS`` on a login                      InvalidCredentials
+``INVALID_CREDENTIALS`` on a request with a token       TokenExpired
+``TOKEN_EXPIRED``, ``INVALID_TOKEN``                    TokenExpired
+``INVALID_OTP``, ``USER_SUSPENDED``                     AuthError
+HTTP 403 or ``FORBIDDEN``                               Forbidden
+anything else                                           ServerError
+=====================================================  =====================
+
+Tokens and passwords are never logged and never appear in a ``repr``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+from .config import normalise_url
 from .errors import (
+    AuthError,
     DirectusError,
     Forbidden,
     InvalidCredentials,
@@ -31,7 +50,9 @@ __all__ = ["DirectusRest", "Tokens", "encode_query"]
 
 logger = logging.getLogger(__name__)
 
-_TOKEN_CODES = {"TOKEN_EXPIRED", "INVALID_TOKEN"}
+_TOKEN_CODES = frozenset({"TOKEN_EXPIRED", "INVALID_TOKEN"})
+_AUTH_CODES = frozenset({"INVALID_OTP", "USER_SUSPENDED"})
+_DEFAULT_ME_FIELDS = ("id", "first_name", "last_name", "email")
 
 
 @dataclass(frozen=True)
@@ -56,40 +77,67 @@ class Tokens:
         return self.received_at + self.expires_ms / 1000
 
 
+def _json_default(value: Any) -> str:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot put a {type(value).__name__} in a Directus query")
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return json.dumps(value, separators=(",", ":"), default=_json_default)
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return ",".join(_param(item) for item in value)
+    return str(value)
+
+
 def encode_query(query: Mapping[str, Any]) -> dict[str, str]:
-    """Turn a query mapping (``fields``, ``filter``, ``sort``, ``limit``...) into URL params.
+    """Turn a Directus query into URL parameters the way the REST API reads them.
 
-    Lists become comma lists, mappings JSON, everything else ``str``.
+    ``fields``, ``sort`` and other lists become comma lists; ``filter``,
+    ``deep`` and other mappings become compact JSON (dates as ISO 8601);
+    booleans are ``true``/``false``; strings pass as written; ``None`` values
+    are left out.
+
+    Raises:
+        TypeError: a value inside a mapping cannot be written as JSON.
     """
-    params: dict[str, str] = {}
-    for key, value in query.items():
-        if isinstance(value, Mapping):
-            params[key] = json.dumps(value, separators=(",", ":"))
-        elif isinstance(value, Sequence) and not isinstance(value, str):
-            params[key] = ",".join(str(item) for item in value)
-        else:
-            params[key] = str(value)
-    return params
+    return {key: _param(value) for key, value in query.items() if value is not None}
 
 
-def _error_from_response(response: httpx.Response) -> DirectusError:
+def _error_from_response(response: httpx.Response, *, with_token: bool) -> DirectusError:
+    """The kit's error for an error answer; Directus bodies are ``{"errors": [...]}``."""
     message, code = f"HTTP {response.status_code}", None
     try:
-        body = response.json()
-        first = body["errors"][0]
+        first = response.json()["errors"][0]
         message = str(first.get("message") or message)
-        code = first.get("extensions", {}).get("code")
+        found = (first.get("extensions") or {}).get("code")
+        code = str(found) if found is not None else None
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        if response.text:
-            message = f"{message}: {response.text[:200]}"
+        # Not a Directus error body (a proxy's HTML page, say): keep a bit of it.
+        text = " ".join(response.text.split())[:200]
+        if text:
+            message = f"{message}: {text}"
     if code == "INVALID_CREDENTIALS":
+        if with_token:
+            # A token Directus cannot match (not a JWT, or unknown) is reported as
+            # bad credentials; for the caller it is a token that no longer works.
+            return TokenExpired(f"the access token is not valid ({message})", code=code)
         return InvalidCredentials("Invalid email or password", code=code)
     if code in _TOKEN_CODES:
         return TokenExpired(message, code=code)
+    if code in _AUTH_CODES:
+        return AuthError(message, code=code)
     if response.status_code == 403 or code == "FORBIDDEN":
         return Forbidden(message, code=code or "FORBIDDEN")
     if response.status_code == 401:
-        return TokenExpired(message, code=code)
+        if with_token:
+            return TokenExpired(message, code=code)
+        return AuthError(message, code=code)
     return ServerError(message, code=code)
 
 
@@ -97,23 +145,36 @@ class DirectusRest:
     """An async REST client for one Directus server.
 
     Args:
-        url: the Directus base URL.
-        timeout: seconds for connect and read.
-        client: an ``httpx.AsyncClient`` to use (its base URL is ignored); the
-            caller then closes it.
+        url: the Directus base URL, ``http(s)://host[:port][/path]``.
+        timeout: seconds for connecting and for each read (ignored with ``client``).
+        client: an ``httpx.AsyncClient`` to send with (its base URL is not used);
+            the caller keeps ownership and closes it.
 
-    Use ``async with DirectusRest(url) as rest:`` or call :meth:`aclose`.
+    Use ``async with DirectusRest(url) as rest:`` or call :meth:`aclose`. A
+    closed client cannot be used again: make a new one.
+
+    Raises:
+        ConfigError: ``url`` is not an http(s) URL with a host.
     """
 
     def __init__(
         self, url: str, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None
     ) -> None:
-        self.url = url.rstrip("/")
+        self.url = normalise_url(url, source="DirectusRest(url=...)")
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._client = client if client is not None else httpx.AsyncClient(timeout=timeout)
         self._closed = False
 
+    def __repr__(self) -> str:
+        return f"<DirectusRest {self.url} {'closed' if self.closed else 'open'}>"
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`aclose` (or when a borrowed ``client`` was closed)."""
+        return self._closed or self._client.is_closed
+
     async def __aenter__(self) -> DirectusRest:
+        self._check_open()
         return self
 
     async def __aexit__(
@@ -130,6 +191,12 @@ class DirectusRest:
             await self._client.aclose()
         self._closed = True
 
+    def _check_open(self) -> None:
+        if self.closed:
+            raise SessionClosed(
+                f"cannot use a closed DirectusRest client (for {self.url}): make a new one"
+            )
+
     async def request(
         self,
         method: str,
@@ -137,48 +204,72 @@ class DirectusRest:
         *,
         token: str | None = None,
         json: Any = None,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Send one request and return the ``data`` member of the answer (None if empty).
+        """Send one request and return the ``data`` member of the answer.
+
+        Args:
+            method: ``GET``, ``POST``...
+            path: below the base URL, e.g. ``/items/messages``.
+            token: an access token, sent as ``Authorization: Bearer``; None: public.
+            json: the request body.
+            params: query parameters, encoded with :func:`encode_query`.
+
+        Returns:
+            ``data`` from the JSON answer, or None for an empty answer (204).
 
         Raises:
             SessionClosed: this client was closed.
             ServerUnreachable: no connection, or no answer in time.
-            InvalidCredentials, TokenExpired, Forbidden, ServerError: the server said no.
+            InvalidCredentials, TokenExpired, AuthError, Forbidden, ServerError:
+                the server said no (its message and ``code`` are kept).
         """
-        if self._closed:
-            raise SessionClosed("this DirectusRest client is closed; make a new one")
+        self._check_open()
+        if not path.startswith("/"):
+            path = "/" + path
         headers = {"Authorization": f"Bearer {token}"} if token else None
         try:
             response = await self._client.request(
-                method, f"{self.url}{path}", headers=headers, json=json, params=params
+                method,
+                f"{self.url}{path}",
+                headers=headers,
+                json=json,
+                params=encode_query(params) if params else None,
             )
         except httpx.TimeoutException as exc:
-            raise ServerUnreachable(f"Directus at {self.url} did not answer in time") from exc
+            raise ServerUnreachable(
+                f"Directus at {self.url} did not answer in time ({type(exc).__name__})"
+            ) from exc
         except httpx.TransportError as exc:
-            raise ServerUnreachable(f"cannot reach Directus at {self.url}: {exc}") from exc
+            reason = str(exc) or type(exc).__name__
+            raise ServerUnreachable(f"cannot reach Directus at {self.url}: {reason}") from exc
+        except httpx.RequestError as exc:  # decoding, redirects: the server spoke, badly
+            raise ServerError(f"{method} {path} on {self.url} failed: {exc}") from exc
+        # Path and status only: the body and headers may hold tokens.
+        logger.debug("%s %s -> %s", method, path, response.status_code)
         if response.status_code >= 400:
-            error = _error_from_response(response)
-            logger.debug("%s %s -> %s (%s)", method, path, response.status_code, error.code)
-            raise error
+            raise _error_from_response(response, with_token=token is not None)
         if not response.content:
             return None
         try:
-            return response.json().get("data")
+            body = response.json()
         except ValueError as exc:
             raise ServerError(
                 f"{method} {path} answered {response.status_code} with a body that is not JSON"
             ) from exc
+        return body.get("data") if isinstance(body, dict) else body
 
     async def login(self, email: str, password: str) -> Tokens:
-        """Log in with email and password.
+        """Log in with email and password (one argon2 check on the server).
 
         Raises:
             InvalidCredentials: wrong email or password.
+            AuthError: the account is suspended or needs a one-time password.
             ServerUnreachable: the server does not answer.
+            ServerError: any other refusal, or an answer without tokens.
         """
         data = await self.request(
-            "POST", "/auth/login", json={"email": email, "password": password}
+            "POST", "/auth/login", json={"email": email, "password": password, "mode": "json"}
         )
         return _tokens(data)
 
@@ -186,50 +277,82 @@ class DirectusRest:
         """Trade a refresh token for new tokens; the old refresh token stops working.
 
         Raises:
-            TokenExpired: the refresh token is expired, used or unknown.
+            TokenExpired: the refresh token is expired, already used, or unknown.
+            ServerUnreachable: the server does not answer.
+            ServerError: any other refusal, or an answer without tokens.
         """
         try:
             data = await self.request(
                 "POST", "/auth/refresh", json={"refresh_token": refresh_token, "mode": "json"}
             )
-        except InvalidCredentials as exc:
+        except TokenExpired:
+            raise
+        except AuthError as exc:
+            # Directus answers INVALID_CREDENTIALS for a spent refresh token.
             raise TokenExpired("the refresh token is no longer valid", code=exc.code) from exc
         return _tokens(data)
 
     async def logout(self, refresh_token: str) -> None:
         """End the login that ``refresh_token`` belongs to.
 
+        A refresh token that is already invalid is not an error: that login is
+        over either way.
+
         Raises:
             ServerUnreachable: the server does not answer.
+            ServerError: any other refusal.
         """
         try:
-            await self.request("POST", "/auth/logout", json={"refresh_token": refresh_token})
-        except (InvalidCredentials, TokenExpired):
+            await self.request(
+                "POST", "/auth/logout", json={"refresh_token": refresh_token, "mode": "json"}
+            )
+        except AuthError:
             logger.debug("logout: the refresh token was already invalid")
 
     async def me(
-        self, access_token: str, fields: Sequence[str] = ("id", "first_name", "last_name", "email")
+        self, access_token: str, fields: Sequence[str] = _DEFAULT_ME_FIELDS
     ) -> dict[str, Any]:
-        """The current user, with ``fields``.
+        """The current user: those of ``fields`` the user may read.
+
+        Directus answers ``/users/me`` with the id alone when any asked field is
+        not readable (a chat user may read their name but not their email, say);
+        then the readable fields are fetched with ``*`` and the asked ones kept.
+        Fields of relations (``role.name``) are not recovered that way.
 
         Raises:
-            TokenExpired: the access token is no longer valid.
+            TokenExpired: the access token is expired or not valid.
+            ServerUnreachable: the server does not answer.
         """
-        data = await self.request(
-            "GET", "/users/me", token=access_token, params={"fields": ",".join(fields)}
-        )
-        return dict(data or {})
+        asked = list(fields)
+        data = await self.request("GET", "/users/me", token=access_token, params={"fields": asked})
+        user = dict(data or {})
+        if set(user) <= {"id"} and any(name != "id" for name in asked):
+            everything = await self.request(
+                "GET", "/users/me", token=access_token, params={"fields": ["*"]}
+            )
+            user = {name: value for name, value in dict(everything or {}).items() if name in asked}
+        return user
 
     async def read_items(
         self, collection: str, *, token: str | None, query: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """Read items of ``collection`` with a Directus query (fields, filter, sort, limit).
+        """Read items of ``collection`` with a Directus query.
+
+        Args:
+            collection: the collection name.
+            token: an access token, or None to read as the public.
+            query: ``fields`` (list), ``filter`` (mapping), ``sort`` (list, ``-`` for
+                descending), ``limit``, ``offset``, ``search``...; see :func:`encode_query`.
 
         Raises:
-            Forbidden: no read permission, or no such collection.
+            Forbidden: no read permission, or no such collection (Directus
+                answers both the same way).
+            TokenExpired: ``token`` is expired or not valid.
+            ServerUnreachable: the server does not answer.
+            ServerError: a malformed query (unknown field, bad filter...).
         """
         data = await self.request(
-            "GET", f"/items/{collection}", token=token, params=encode_query(query or {})
+            "GET", f"/items/{quote(collection, safe='')}", token=token, params=query
         )
         return list(data or [])
 
