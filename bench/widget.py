@@ -1,0 +1,264 @@
+"""How the chat widget's cost grows with the history: it should not.
+
+    .venv/bin/python bench/widget.py [--count 10000] [--no-browser]
+
+Python side (no kernel: ipywidgets' dummy comm, whose publish step here
+serialises to JSON as a kernel would):
+
+- widget: ``MessageList.apply`` for one appended message, timed alone;
+- store + widget: ``MessageStore.add_rows`` + ``apply``, the path one incoming
+  message takes below the ChatRoom;
+- bytes on the wire per append, against what one synced list trait would send.
+
+Browser side (Debian's Chromium via Playwright, if present): the list view on
+a standalone page fed the same custom messages; time for a new message to be
+placed and laid out with 100 and with 10,000 messages in the history, and,
+for contrast, with all 10,000 in the DOM (no node bound).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from directus_chat_widget.store import MessageStore, StoreChange
+from directus_chat_widget.widget import MessageList
+from directus_chat_widget.widget._standalone import standalone_page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-gpu",
+]
+AUTHORS = [
+    {"id": "u-ada", "first_name": "Ada", "last_name": "Lovelace"},
+    {"id": "u-grace", "first_name": "Grace", "last_name": "Hopper"},
+]
+
+
+def row(n: int) -> dict[str, Any]:
+    return {
+        "id": n,
+        "content": f"message number {n}: a line of ordinary chat text",
+        "date_created": f"2026-11-29T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}.000Z",
+        "user_created": AUTHORS[n % 2],
+    }
+
+
+def metered_list(**kwargs: Any) -> tuple[MessageList, list[int], list[dict[str, Any]]]:
+    """A MessageList whose comm serialises each message (as a kernel does) and keeps it."""
+    widget = MessageList(**kwargs)
+    widget.own_id = "u-ada"
+    sizes: list[int] = []
+    sent: list[dict[str, Any]] = []
+
+    def publish(
+        msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **keys: Any
+    ) -> None:
+        raw = json.dumps(data)
+        sizes.append(len(raw.encode()))
+        sent.append(data["content"])
+
+    widget.comm.publish_msg = publish
+    return widget, sizes, sent
+
+
+def per_append_us(count: int, step: Callable[[int], None]) -> list[float]:
+    times = []
+    for n in range(1, count + 1):
+        start = time.perf_counter()
+        step(n)
+        times.append((time.perf_counter() - start) * 1e6)
+    return times
+
+
+def python_side(count: int) -> dict[str, Any]:
+    # Widget alone: the store's changes are made first, untimed.
+    store = MessageStore()
+    changes: list[StoreChange] = [store.add_rows([row(n)]) for n in range(1, count + 1)]
+    widget, sizes, _ = metered_list()
+    widget_us = per_append_us(count, lambda n: widget.apply(changes[n - 1]))
+    append_bytes = sizes[:]
+
+    # Store + widget: one incoming message's path below the room.
+    store2 = MessageStore()
+    widget2, _, _ = metered_list()
+    both_us = per_append_us(count, lambda n: widget2.apply(store2.add_rows([row(n)])))
+
+    full_trait = len(json.dumps(widget.wire()).encode())
+    return {
+        "widget": widget_us,
+        "both": both_us,
+        "bytes": append_bytes,
+        "full_trait": full_trait,
+    }
+
+
+# -- browser ---------------------------------------------------------------------
+
+DELIVER_TIMED = """(message) => {
+    const scroller = document.querySelector(".dcw-list-scroller");
+    const start = performance.now();
+    window.dcw.deliver(message);
+    void scroller.scrollHeight;  // layout: the message is placed and measured
+    return performance.now() - start;
+}"""
+
+
+async def browser_side(count: int, samples: int) -> dict[str, Any] | None:
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        return None
+    if not CHROMIUM.exists():
+        return None
+    # The payloads a real MessageList sends for count + samples appends.
+    widget, _, sent = metered_list()
+    store = MessageStore()
+    for n in range(1, count + samples + 1):
+        widget.apply(store.add_rows([row(n)]))
+    appends = sent[:]
+    snapshot_all = {
+        "type": "snapshot",
+        "view": None,
+        "messages": widget.wire(0, count),
+        "first": widget.held_keys[0],
+        "older": False,
+    }
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+
+            async def fresh(max_nodes: int) -> Any:
+                page = await browser.new_page(viewport={"width": 900, "height": 700})
+                state = {"max_nodes": max_nodes, "empty_text": "", "height": "500px"}
+                await page.set_content(standalone_page("message_list", state))
+                await page.wait_for_function("() => window.dcw && window.dcw.ready")
+                return page
+
+            async def feed(page: Any, messages: list[dict[str, Any]]) -> float:
+                start = time.perf_counter()
+                for at in range(0, len(messages), 500):
+                    await page.evaluate(
+                        "(all) => all.forEach((m) => window.dcw.deliver(m))",
+                        messages[at : at + 500],
+                    )
+                return time.perf_counter() - start
+
+            async def timed(page: Any, messages: list[dict[str, Any]]) -> list[float]:
+                return [await page.evaluate(DELIVER_TIMED, m) for m in messages]
+
+            # Early: 100 in the history, then `samples` new ones; then just past the bound.
+            page = await fresh(500)
+            await feed(page, appends[:100])
+            early = await timed(page, appends[100 : 100 + samples])
+            await page.close()
+            past = min(count, 600)
+            page = await fresh(500)
+            await feed(page, appends[:past])
+            bound = await timed(page, appends[past : past + samples])
+            await page.close()
+
+            # Late: all `count` delivered one by one (the DOM keeps 500), then new ones.
+            page = await fresh(500)
+            fed = await feed(page, appends[:count])
+            nodes = await page.locator(".dcw-msg").count()
+            late = await timed(page, appends[count : count + samples])
+            await page.close()
+
+            # Contrast: no bound, all `count` nodes in the DOM.
+            page = await fresh(count + samples + 1)
+            await page.evaluate("(m) => window.dcw.deliver(m)", snapshot_all)
+            unbounded_nodes = await page.locator(".dcw-msg").count()
+            unbounded = await timed(page, appends[count : count + samples])
+            await page.close()
+        finally:
+            await browser.close()
+    return {
+        "early": early,
+        "bound": bound,
+        "past": past,
+        "late": late,
+        "unbounded": unbounded,
+        "fed_seconds": fed,
+        "nodes": nodes,
+        "unbounded_nodes": unbounded_nodes,
+    }
+
+
+# -- report ------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    count, samples = args.count, args.samples
+    window = max(1, min(1000, count // 10))
+
+    py = python_side(count)
+    print(
+        f"Appending {count:,} messages, one per change "
+        f"(first vs last {window:,}; medians, microseconds)"
+    )
+    print(f"{'':34}{'first':>10}{'last':>10}{'last/first':>12}")
+    for label, key in (("widget: MessageList.apply", "widget"), ("store + widget", "both")):
+        first, last = median(py[key][:window]), median(py[key][-window:])
+        print(f"{label:34}{first:10.1f}{last:10.1f}{last / first:12.2f}")
+    first_b, last_b = median(py["bytes"][:window]), median(py["bytes"][-window:])
+    print(f"{'bytes sent per append':34}{first_b:10.0f}{last_b:10.0f}{last_b / first_b:12.2f}")
+    print(
+        f"{'one synced list trait at the end':34}{'':10}{py['full_trait']:10,}"
+        f"{py['full_trait'] / last_b:11.0f}x"
+    )
+
+    if args.no_browser:
+        return
+    web = asyncio.run(browser_side(count, samples))
+    if web is None:
+        print("\nBrowser: skipped (no /usr/bin/chromium or no playwright)")
+        return
+    print(
+        f"\nBrowser (Chromium, list view alone): a new message placed and laid out, ms "
+        f"({samples} samples)"
+    )
+    print(f"{'':34}{'median':>10}{'p95':>10}{'DOM nodes':>12}")
+    rows = (
+        ("100 in history", web["early"], min(100 + samples, 500)),
+        (f"{web['past']:,} in history (bounded)", web["bound"], 500),
+        (f"{count:,} in history (bounded)", web["late"], web["nodes"]),
+        (f"{count:,} in the DOM (no bound)", web["unbounded"], web["unbounded_nodes"]),
+    )
+    for label, values, nodes in rows:
+        print(f"{label:34}{median(values):10.2f}{p95(values):10.2f}{nodes:12,}")
+    ratio = median(web["late"]) / median(web["bound"])
+    label = f"{count:,} vs {web['past']:,} in history"
+    print(f"{label:34}{ratio:10.2f}  (late/early)")
+    per = web["fed_seconds"] / count * 1000
+    print(f"taking in {count:,} appends: {web['fed_seconds']:.1f} s ({per:.2f} ms each)")
+
+
+if __name__ == "__main__":
+    main()

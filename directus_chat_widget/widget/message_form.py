@@ -1,0 +1,84 @@
+"""MessageForm: a text box and a Send button; Enter sends, blank is ignored.
+
+A small anywidget rather than ``ipywidgets.Text`` + ``Button``: the browser
+puts the text in the custom message that says "send", so the kernel can never
+see the click before the last keystrokes (ipywidgets holds back state updates
+while one is in flight, but sends custom messages at once).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+__all__ = ["MessageForm"]
+
+logger = logging.getLogger(__name__)
+
+_HERE = Path(__file__).parent
+
+SubmitCallback = Callable[[str], None]
+
+
+class MessageForm(anywidget.AnyWidget):
+    """Where the reader types; calls ``on_submit`` callbacks with non-blank text.
+
+    Attributes:
+        disabled: no typing or sending (the session is offline).
+        placeholder: the hint shown in the empty text box.
+        max_length: the longest text the box accepts, in characters.
+    """
+
+    _esm = _HERE / "message_form.js"
+    _css = _HERE / "message_form.css"
+
+    disabled = traitlets.Bool(True).tag(sync=True)
+    placeholder = traitlets.Unicode("Write a message…").tag(sync=True)
+    max_length = traitlets.Int(5_000).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._callbacks: list[SubmitCallback] = []
+        self.on_msg(self._on_frontend_msg)
+
+    def on_submit(self, callback: SubmitCallback) -> Callable[[], None]:
+        """Call ``callback(text)`` for every non-blank submission.
+
+        Returns:
+            a function that removes the callback.
+        """
+        self._callbacks.append(callback)
+
+        def remove() -> None:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+        return remove
+
+    def submit(self, text: str) -> bool:
+        """Submit ``text`` as if typed and sent in the browser.
+
+        Returns:
+            True when the callbacks were called: False for blank text or
+            while the form is disabled.
+        """
+        if self.disabled or not text.strip():
+            return False
+        for callback in list(self._callbacks):
+            try:
+                callback(text)
+            except Exception:
+                logger.exception("a message form callback raised")
+        return True
+
+    def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") != "submit":
+            return  # anywidget's own messages (commands) share this channel
+        text = content.get("text")
+        if isinstance(text, str):
+            self.submit(text)
