@@ -1,0 +1,102 @@
+"""Packaging: every import is a declared dependency; conda and Binder files parse; Binder starts."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import pytest
+import tomllib
+import yaml
+from packaging.requirements import Requirement
+from support import TIMEOUT
+
+from directus_chat_widget.local import LocalDirectus, cache_root
+
+ROOT = Path(__file__).parents[1]
+PACKAGE = ROOT / "directus_chat_widget"
+
+
+def _normal(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+def _declared() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return {_normal(Requirement(spec).name) for spec in project["dependencies"]}
+
+
+def _third_party_imports() -> set[str]:
+    names: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    stdlib = set(sys.stdlib_module_names) | {"__future__"}
+    return {name for name in names if name not in stdlib and name != "directus_chat_widget"}
+
+
+def test_every_import_of_the_package_is_a_declared_dependency() -> None:
+    owners = packages_distributions()
+    declared = _declared()
+    missing = {}
+    for module in _third_party_imports():
+        dists = {_normal(dist) for dist in owners.get(module, [module])}
+        if not dists & declared:
+            missing[module] = sorted(dists)
+    assert not missing, f"imported but not in pyproject dependencies: {missing}"
+
+
+@pytest.mark.parametrize("path", ["environment.yml", "binder/environment.yml"])
+def test_conda_files_parse_and_bring_python_and_node_22(path: str) -> None:
+    env = yaml.safe_load((ROOT / path).read_text())
+    deps = [dep for dep in env["dependencies"] if isinstance(dep, str)]
+    assert any(dep.startswith("python=3.1") for dep in deps), deps
+    assert any(dep.startswith("nodejs>=22") for dep in deps), deps
+    pip = next(dep["pip"] for dep in env["dependencies"] if isinstance(dep, dict))
+    assert pip, "the pip section installs the kit or JupyterLab"
+
+
+def test_root_environment_installs_the_kit_with_its_extras() -> None:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(dep["pip"] for dep in env["dependencies"] if isinstance(dep, dict))
+    assert "-e .[lab,test]" in pip
+
+
+def test_binder_post_build_installs_kit_and_directus() -> None:
+    script = (ROOT / "binder/postBuild").read_text()
+    assert "pip install" in script and "directus-chat install" in script
+    assert os.access(ROOT / "binder/postBuild", os.X_OK)
+
+
+@pytest.mark.integration
+def test_binder_start_brings_up_directus_then_runs_the_command(tmp_path: Path) -> None:
+    env = dict(os.environ)
+    env.update(
+        HOME=str(tmp_path),
+        DIRECTUS_CHAT_CACHE=str(cache_root()),  # HOME moved: keep the installed Directus
+        DIRECTUS_CHAT_DATA=str(tmp_path / "data"),
+        DIRECTUS_CHAT_PORT="0",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}",
+    )
+    env.pop("DIRECTUS_CHAT_ENV_FILE", None)
+    try:
+        done = subprocess.run(
+            [str(ROOT / "binder/start"), "cat", ".env"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30 * TIMEOUT,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("DIRECTUS_URL=http://127.0.0.1:"), done.stdout
+    finally:
+        LocalDirectus(tmp_path / "data").stop()
+    assert not (tmp_path / "data" / "directus.pid").exists()
