@@ -57,8 +57,8 @@ __all__ = [
     "SessionState",
     "StoreChange",
     "Subscription",
-    "Tokens",
     "TokenExpired",
+    "Tokens",
     "__version__",
     "load_config",
 ]

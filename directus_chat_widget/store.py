@@ -70,6 +70,9 @@ class ChatMessage:
             None for a pending send or an unreadable date.
         status: SENT, PENDING or FAILED.
         error: why a FAILED send failed, else None.
+        author_first_name: ``user_created.first_name`` alone, whole ("Mary
+            Ann" stays "Mary Ann"), trimmed; None when the server did not send
+            one (the reader may not see it, or the author has none).
     """
 
     key: str
@@ -80,6 +83,8 @@ class ChatMessage:
     created_at: datetime | None
     status: MessageStatus = MessageStatus.SENT
     error: str | None = None
+    # Last, with a default: ChatMessage is also built positionally.
+    author_first_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,13 +138,20 @@ class StoreChange:
             shown.insert(index, message)
 
 
+class _Author(NamedTuple):
+    """Who wrote a row, as far as it says; each part None when unreadable."""
+
+    id: str | None
+    name: str | None  # first name + last name
+    first_name: str | None
+
+
 class _Row(NamedTuple):
-    """A row from Directus, validated; ``author_name`` is None when no name was readable."""
+    """A row from Directus, validated; ``author.name`` is None when no name was readable."""
 
     id: int
     content: str
-    author_id: str | None
-    author_name: str | None
+    author: _Author
     created_at: datetime | None
 
 
@@ -156,13 +168,19 @@ class MessageStore:
         # have a larger id, so an old row with the same text (a history page)
         # is never mistaken for it.
         self._floor: dict[str, int] = {}
+        # ``messages`` as last built; None after any change. Rebuilding it is a
+        # copy of the whole list, so it is done when someone reads it, never
+        # by a mutation: one new message costs the same however long the list.
+        self._view: tuple[ChatMessage, ...] | None = None
 
     # -- reading -------------------------------------------------------------
 
     @property
     def messages(self) -> tuple[ChatMessage, ...]:
         """Everything shown, in display order (oldest first, then our unconfirmed sends)."""
-        return (*self._sent, *self._local)
+        if self._view is None:
+            self._view = (*self._sent, *self._local)
+        return self._view
 
     def __len__(self) -> int:
         return len(self._sent) + len(self._local)
@@ -197,17 +215,21 @@ class MessageStore:
         sending) confirms it; any other row is added at its id position.
         Malformed rows are logged and skipped.
         """
-        before = {message.key for message in self.messages}
+        # Only the keys this batch touches are looked at: no pass over the list.
         oldest, newest = self.oldest_id, self.newest_id
         touched: set[str] = set()
+        added: set[str] = set()  # keys not shown before this batch
         for raw in rows:
             row = _parse_row(raw)
             if row is None:
                 continue
-            key = self._merge(row)
-            if key is not None:
+            merged = self._merge(row)
+            if merged is not None:
+                key, is_new = merged
                 touched.add(key)
-        return self._describe(touched, before, oldest, newest)
+                if is_new:
+                    added.add(key)
+        return self._describe(touched, added, oldest, newest)
 
     def add_pending(self, content: str, author: Mapping[str, Any] | None) -> StoreChange:
         """Show our own message at the end, PENDING, before the server has it.
@@ -220,16 +242,18 @@ class MessageStore:
             an ``append`` change whose only message is the new entry (its ``key``
             is what :meth:`confirm`, :meth:`fail` and :meth:`retrying` take).
         """
-        author_id, name = _author(author)
+        who = _author(author)
         message = ChatMessage(
             key=f"local:{uuid.uuid4()}",
             id=None,
             content=content,
-            author_id=author_id,
-            author_name=name or UNKNOWN_AUTHOR,
+            author_id=who.id,
+            author_name=who.name or UNKNOWN_AUTHOR,
             created_at=None,
             status=MessageStatus.PENDING,
+            author_first_name=who.first_name,
         )
+        self._view = None
         self._local.append(message)
         self._by_key[message.key] = message
         self._floor[message.key] = self.newest_id or 0
@@ -301,6 +325,7 @@ class MessageStore:
         index = self._index(message)
         if message.status is MessageStatus.SENT:
             assert message.id is not None  # every SENT message has one
+            self._view = None
             del self._sent[index]
             del self._sent_ids[index]
             del self._key_by_id[message.id]
@@ -315,6 +340,7 @@ class MessageStore:
         Returns:
             a ``reset`` change carrying the whole list.
         """
+        self._view = None
         self._sent.clear()
         self._sent_ids.clear()
         self._key_by_id.clear()
@@ -333,8 +359,13 @@ class MessageStore:
             return bisect.bisect_left(self._sent_ids, message.id)
         return len(self._sent) + self._local.index(message)
 
-    def _merge(self, row: _Row) -> str | None:
-        """Put one valid row in place; the key it touched, or None if nothing changed."""
+    def _merge(self, row: _Row) -> tuple[str, bool] | None:
+        """Put one valid row in place.
+
+        Returns:
+            the key it touched and whether that key is new to the list, or
+            None if nothing changed.
+        """
         key = self._key_by_id.get(row.id)
         if key is not None:
             old = self._by_key[key]
@@ -342,27 +373,28 @@ class MessageStore:
             if new == old:
                 return None
             index = bisect.bisect_left(self._sent_ids, row.id)
+            self._view = None
             self._sent[index] = new
             self._by_key[key] = new
-            return key
+            return key, False
         mine = self._own_send(row)
         if mine is not None:
             self._promote(mine, row)
-            return mine.key
+            return mine.key, False
         message = _updated(
             ChatMessage(f"id:{row.id}", row.id, row.content, None, UNKNOWN_AUTHOR, None), row
         )
         self._insert_sent(message)
-        return message.key
+        return message.key, True
 
     def _own_send(self, row: _Row) -> ChatMessage | None:
         """The local send ``row`` is the server's copy of, preferring pending over failed."""
-        if row.author_id is None:
+        if row.author.id is None:
             return None  # without a readable author a stranger's identical text could match
         candidates = [
             message
             for message in self._local
-            if message.author_id == row.author_id
+            if message.author_id == row.author.id
             and message.content == row.content
             and row.id > self._floor[message.key]
         ]
@@ -382,12 +414,15 @@ class MessageStore:
     def _insert_sent(self, message: ChatMessage) -> None:
         assert message.id is not None
         index = bisect.bisect_left(self._sent_ids, message.id)
+        self._view = None
+        # At the end (the common case: a new message) this is an O(1) append.
         self._sent.insert(index, message)
         self._sent_ids.insert(index, message.id)
         self._by_key[message.key] = message
         self._key_by_id[message.id] = message.key
 
     def _drop_local(self, message: ChatMessage) -> None:
+        self._view = None
         self._local.remove(message)
         del self._by_key[message.key]
         self._floor.pop(message.key, None)
@@ -395,21 +430,23 @@ class MessageStore:
     def _replace_local(self, message: ChatMessage, **fields: Any) -> StoreChange:
         index = self._local.index(message)
         new = replace(message, **fields)
+        self._view = None
         self._local[index] = new
         self._by_key[new.key] = new
         return StoreChange("update", (new,), (len(self._sent) + index,))
 
     def _describe(
-        self, touched: set[str], before: set[str], oldest: int | None, newest: int | None
+        self, touched: set[str], added: set[str], oldest: int | None, newest: int | None
     ) -> StoreChange:
+        """The change that touched ``touched``, of which ``added`` were not shown before."""
         if not touched:
             return StoreChange("update")
         placed = sorted((self._index(self._by_key[key]), self._by_key[key]) for key in touched)
         indices = tuple(index for index, _ in placed)
         messages = tuple(message for _, message in placed)
-        if touched <= before:
+        if not added:
             kind: ChangeKind = "update"
-        elif touched & before:
+        elif added != touched:  # some new, some already shown
             kind = "insert"
         elif newest is None or all(m.id is not None and m.id > newest for m in messages):
             kind = "append"
@@ -425,14 +462,16 @@ class MessageStore:
 
 def _updated(message: ChatMessage, row: _Row) -> ChatMessage:
     """``message`` with what ``row`` says; a nameless row keeps the name already known."""
-    author_id, author_name = row.author_id, row.author_name
+    author_id, author_name, first = row.author
     if author_name is None and author_id in (None, message.author_id):
         author_id, author_name = message.author_id, message.author_name
+        first = message.author_first_name
     return replace(
         message,
         content=row.content,
         author_id=author_id,
         author_name=author_name or UNKNOWN_AUTHOR,
+        author_first_name=first,
         created_at=row.created_at or message.created_at,
     )
 
@@ -449,23 +488,30 @@ def _parse_row(raw: Any) -> _Row | None:
     if not isinstance(content, str):
         logger.warning("skipping message %d: content is %s", row_id, type(content).__name__)
         return None
-    author_id, name = _author(raw.get("user_created"))
-    return _Row(row_id, content, author_id, name, parse_timestamp(raw.get("date_created")))
+    author = _author(raw.get("user_created"))
+    return _Row(row_id, content, author, parse_timestamp(raw.get("date_created")))
 
 
-def _author(value: Any) -> tuple[str | None, str | None]:
-    """``(id, name)`` from ``user_created``: an object, a bare uuid, or nothing.
+def _author(value: Any) -> _Author:
+    """Who wrote a row, from ``user_created``: an object, a bare uuid, or nothing.
 
     Directus drops fields the reader may not see, so every part is optional.
     """
     if isinstance(value, str):
-        return value or None, None
+        return _Author(value or None, None, None)
     if not isinstance(value, Mapping):
-        return None, None
+        return _Author(None, None, None)
     author_id = value.get("id")
-    parts = [value.get("first_name"), value.get("last_name")]
-    name = " ".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
-    return (author_id if isinstance(author_id, str) and author_id else None), (name or None)
+    first, last = _name_part(value.get("first_name")), _name_part(value.get("last_name"))
+    name = " ".join(part for part in (first, last) if part)
+    return _Author(
+        author_id if isinstance(author_id, str) and author_id else None, name or None, first
+    )
+
+
+def _name_part(value: Any) -> str | None:
+    """One name field trimmed, kept whole inside ("Mary Ann"); None if blank or not text."""
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 _ISO = re.compile(

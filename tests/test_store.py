@@ -8,8 +8,11 @@ store's own list: so each test also proves its changes are exact.
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from types import FrameType
+from typing import Any, TypeVar
 
 import pytest
 
@@ -21,6 +24,7 @@ from directus_chat_widget.store import (
     StoreChange,
     parse_timestamp,
 )
+from directus_chat_widget.widget.message_list import first_name
 
 ADA = {"id": "u-ada", "first_name": "Ada", "last_name": "Lovelace"}
 GRACE = {"id": "u-grace", "first_name": "Grace", "last_name": "Hopper"}
@@ -201,6 +205,57 @@ def test_author_name_and_id(m: Mirror, user: Any, author_id: str | None, name: s
     m.rows(row(1, user=user))
     message = m.store.messages[0]
     assert (message.author_id, message.author_name) == (author_id, name)
+
+
+@pytest.mark.parametrize(
+    ("user", "first"),
+    [
+        (ADA, "Ada"),
+        ({"id": "u1", "first_name": "Mary Ann", "last_name": "Evans"}, "Mary Ann"),
+        ({"id": "u1", "first_name": "  Mary Ann \t"}, "Mary Ann"),
+        ({"id": "u1", "first_name": "   ", "last_name": "Evans"}, None),
+        ({"id": "u1", "last_name": "Lovelace"}, None),
+        ({"id": "u1", "first_name": 7}, None),
+        ("4b7c-uuid", None),
+        (None, None),
+    ],
+)
+def test_author_first_name_is_the_first_name_field_whole(
+    m: Mirror, user: Any, first: str | None
+) -> None:
+    m.rows(row(1, user=user))
+    assert m.store.messages[0].author_first_name == first
+
+
+def test_the_shown_name_is_the_whole_first_name_else_the_first_word(m: Mirror) -> None:
+    m.rows(
+        row(1, user={"id": "u1", "first_name": "Mary Ann", "last_name": "Evans"}),
+        row(2, user={"id": "u2", "last_name": "van Gogh"}),  # no first name: old rule
+        row(3, user=None),
+    )
+    assert [first_name(message) for message in m.store.messages] == [
+        "Mary Ann",
+        "van",
+        UNKNOWN_AUTHOR,
+    ]
+
+
+def test_a_pending_send_carries_the_session_users_first_name(m: Mirror) -> None:
+    mine = m.pending("hi", author={"id": "u1", "first_name": "Mary Ann", "last_name": "Evans"})
+    assert mine.author_first_name == "Mary Ann"
+    assert m.pending("who?", author=None).author_first_name is None
+
+
+def test_a_nameless_row_keeps_the_first_name_already_known(m: Mirror) -> None:
+    mary = {"id": "u1", "first_name": "Mary Ann", "last_name": "Evans"}
+    mine = m.pending("hi", author=mary)
+    m.do(m.store.confirm(mine.key, row(5, "hi", user="u1")))  # the reply: a bare uuid
+    m.rows(row(5, "hi", user={"id": "u1"}))  # an event whose names were dropped
+    assert m.store.messages[0].author_first_name == "Mary Ann"
+    renamed = m.rows(row(5, "hi", user={"id": "u1", "first_name": "Mary"}))
+    assert renamed.kind == "update"
+    assert m.store.messages[0].author_first_name == "Mary"
+    assert m.store.messages[0].author_name == "Mary"
 
 
 def test_a_row_without_user_created_at_all_is_by_unknown_user(m: Mirror) -> None:
@@ -575,3 +630,65 @@ def test_a_long_interleaved_run_stays_consistent(m: Mirror) -> None:
     assert m.ids() == list(range(1, 48))
     assert all(message.status is MessageStatus.SENT for message in m.store.messages)
     assert len({message.key for message in m.store.messages}) == 47
+
+
+# -- cost ---------------------------------------------------------------------------
+
+
+T = TypeVar("T")
+
+
+def opcodes(call: Callable[[], T]) -> tuple[int, T]:
+    """How many bytecode instructions ``call()`` runs, in every Python frame, and its result.
+
+    A deterministic measure of work, not a time: a loop over the list written
+    in Python shows up here. Work done inside one C call (copying a list,
+    ``bisect``) counts as a single instruction, so this proves no Python-level
+    pass over the list, not the absence of any O(n) C call.
+    """
+    count = 0
+
+    def trace(frame: FrameType, event: str, _arg: Any) -> Any:
+        nonlocal count
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            count += 1
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        result = call()
+    finally:
+        sys.settrace(previous)
+    return count, result
+
+
+# One step at the end of a list of ``n`` sent messages followed by our pending
+# send ``mine`` (the "on its way" one), and the kind of change it must make.
+Step = Callable[[MessageStore, ChatMessage, int], StoreChange]
+STEPS: dict[str, tuple[Step, str]] = {
+    "new row": (lambda store, _mine, n: store.add_rows([row(n + 1, user=GRACE)]), "append"),
+    "re-read row": (lambda store, _mine, n: store.add_rows([row(n, "edited")]), "update"),
+    "own event": (lambda store, _mine, n: store.add_rows([row(n + 1, "on its way")]), "update"),
+    "reply": (lambda store, mine, n: store.confirm(mine.key, row(n + 1, "on its way")), "update"),
+    "pending": (lambda store, _mine, _n: store.add_pending("another", ADA), "append"),
+}
+
+
+def cost_at(history: int, step: Step) -> tuple[int, StoreChange]:
+    """Instructions ``step`` runs on a store holding ids 1..history then one pending send."""
+    store = MessageStore()
+    store.add_rows([row(i) for i in range(1, history + 1)])
+    mine = store.add_pending("on its way", ADA).messages[0]
+    return opcodes(lambda: step(store, mine, history))
+
+
+@pytest.mark.parametrize("name", list(STEPS))
+def test_the_common_mutations_do_not_walk_the_list(name: str) -> None:
+    """The work for one message at the end is the same with 10 or 2,000 before it."""
+    step, kind = STEPS[name]
+    (short, early), (long, late) = cost_at(10, step), cost_at(2000, step)
+    # the step did its work (a no-op would cost the same both times too)
+    assert early.kind == late.kind == kind and not early.is_empty and not late.is_empty
+    assert long == short, f"{short} instructions with 10 messages, {long} with 2,000"

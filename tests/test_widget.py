@@ -709,6 +709,13 @@ def test_first_name(name: str, shown: str) -> None:
     assert first_name(message) == shown
 
 
+def test_a_two_word_first_name_stays_whole() -> None:
+    message = ChatMessage(
+        "id:1", 1, "x", None, "Mary Ann Evans", None, author_first_name="Mary Ann"
+    )
+    assert first_name(message) == "Mary Ann"
+
+
 def test_message_list_follows_the_store_through_every_kind_of_change(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -58,10 +58,14 @@ KeyCallback = Callable[[str], None]
 
 
 def first_name(message: ChatMessage) -> str:
-    """The name shown above a message: the author's first name, or "Unknown User"."""
-    explicit = getattr(message, "author_first_name", None)  # if the store ever carries it
-    if isinstance(explicit, str) and explicit.strip():
-        return explicit.strip()
+    """The name shown above a message: the author's first name, or "Unknown User".
+
+    The first name field as the server has it, whole ("Mary Ann"); without one
+    (not readable, or a user with a last name only), the first word of the full name.
+    """
+    explicit = (message.author_first_name or "").strip()
+    if explicit:
+        return explicit
     name = message.author_name.strip()
     if not name or name == UNKNOWN_AUTHOR:
         return UNKNOWN_AUTHOR
