@@ -1,0 +1,121 @@
+"""What to do with each frame that arrives: route it to its request or subscription.
+
+Replies are matched to their request by ``uid``. Directus leaves the uid off
+errors its services raise (FORBIDDEN, RECORD_NOT_UNIQUE...); such an error is
+charged to the oldest request of its kind still waiting on that socket, which
+is exact whenever one is in flight. ``TOKEN_EXPIRED`` (no uid either) starts a
+re-authentication; the server's ``ping`` gets a ``pong``; ``REQUESTS_EXCEEDED``
+goes to the rate-limit recovery.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from . import _recovery, protocol
+from ._pending import Request
+from .errors import AuthError, DirectusError, Forbidden, ServerError, TokenExpired
+
+if TYPE_CHECKING:
+    from ._link import Link, LinkEngine
+
+__all__ = ["dispatch", "error_for"]
+
+logger = logging.getLogger(__name__)
+
+
+def error_for(code: str, message: str, what: str) -> DirectusError:
+    """The kit's exception for a Directus error code, keeping the server's message."""
+    text = f"{what}: {message or code}"
+    if code in ("FORBIDDEN", "INVALID_COLLECTION"):
+        return Forbidden(text, code=code)
+    if code in ("TOKEN_EXPIRED", "INVALID_TOKEN"):
+        return TokenExpired(text, code=code)
+    if code in ("AUTH_FAILED", "INVALID_CREDENTIALS"):
+        return AuthError(text, code=code)
+    return ServerError(text, code=code)
+
+
+def dispatch(engine: LinkEngine, link: Link, frame: protocol.Frame) -> None:
+    match frame:
+        case protocol.SubscriptionEvent():
+            sub = engine._subscriptions.get(frame.uid or "")
+            if sub is not None:
+                engine._note_ids(sub.collection, frame.keys)
+                sub.deliver(frame)
+        case protocol.ItemsReply():
+            request = engine._pending.get(frame.uid)
+            if request is not None:
+                if request.kind == "items:create" and isinstance(frame.data, dict):
+                    engine._note_created(request, frame.data)
+                request.settle(frame.data)
+        case protocol.Ping():
+            engine._spawn(engine._send_quietly(link, protocol.pong()))
+        case protocol.Pong():
+            if frame.uid == link.ping_uid:
+                link.ping_uid = None
+        case protocol.SubscriptionInit() | protocol.Unsubscribed():
+            request = engine._pending.get(frame.uid)
+            if request is not None:
+                request.settle(frame)
+        case protocol.ItemsError():
+            request = waiting(engine, link, frame.uid, "items:")
+            if request is None:
+                logger.warning("items error with nothing waiting: %s", frame.message)
+            else:
+                items_failed(engine, link, request, frame)
+        case protocol.SubscriptionError():
+            request = waiting(engine, link, frame.uid, "subscribe")
+            if request is not None:
+                request.settle(error=error_for(frame.code, frame.message, request.what))
+            else:
+                logger.warning("subscription error: %s %s", frame.code, frame.message)
+        case protocol.AuthOk() | protocol.AuthFailed():
+            on_auth_frame(engine, link, frame)
+        case protocol.ServerErrorFrame():
+            if frame.rate_limited:
+                _recovery.on_rate_limited(engine, link, frame)
+            else:
+                logger.warning("server error frame: %s %s", frame.code, frame.message)
+        case _:
+            logger.debug("ignored frame: %r", frame)
+
+
+def waiting(engine: LinkEngine, link: Link, uid: str | None, prefix: str) -> Request | None:
+    """The request an error answers: by uid, or (no uid) the oldest of its kind."""
+    if uid is not None:
+        return engine._pending.get(uid)
+    return engine._pending.oldest_sent(link.number, prefix)
+
+
+def on_auth_frame(
+    engine: LinkEngine, link: Link, frame: protocol.AuthOk | protocol.AuthFailed
+) -> None:
+    request = engine._pending.get(frame.uid)
+    if request is not None and request.kind == "auth":
+        if isinstance(frame, protocol.AuthOk):
+            request.settle(frame)
+        else:
+            request.settle(error=error_for(frame.code, frame.message, "re-authentication"))
+        return
+    if isinstance(frame, protocol.AuthFailed) and frame.token_expired:
+        logger.info("access token expired on the socket: holding sends, re-authenticating")
+        engine._stats["token_expired"] += 1
+        if engine._reauth is not None and not engine._reauth.done():
+            engine._reauth_again = True  # the server now waits for one more auth frame
+            return
+        engine._start_reauth(link, "expired")
+        return
+    logger.warning("auth frame with nothing waiting: %r", frame)
+
+
+def items_failed(
+    engine: LinkEngine, link: Link, request: Request, frame: protocol.ItemsError
+) -> None:
+    if frame.code == "RECORD_NOT_UNIQUE" and request.kind == "items:create" and request.dedupe:
+        # A resend of a create that was stored after all: answer with the stored row.
+        request.disarm()
+        engine._spawn(_recovery.settle_duplicate(engine, link, request))
+        return
+    request.settle(error=error_for(frame.code, frame.message, request.what))
