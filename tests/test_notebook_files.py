@@ -45,3 +45,5 @@ def test_each_step_ends_with_a_checked_cell(path: Path) -> None:
     code = [cell for cell in _cells(path) if cell["cell_type"] == "code"]
     assert _source(code[-1]).startswith(CHECK)
     assert code[-1].get("outputs"), f"{path.name}: the check has no stored output to compare"
+    # nbval refuses a reference cell with outputs but no execution count ("unrun").
+    assert code[-1].get("execution_count"), f"{path.name}: the check cell looks unrun to nbval"
