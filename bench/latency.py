@@ -175,7 +175,9 @@ class SessionClient:
         await self.session.close()
 
 
-async def round_trips(url: str, email: str, password: str, count: int, blocks: int = 10) -> None:
+async def round_trips(
+    url: str, email: str, password: str, count: int, blocks: int = 10, js_sdk: bool = True
+) -> None:
     config = ChatConfig(url, COLLECTION)
     tag = uuid.uuid4().hex[:6]
     events: dict[str, list[float]] = {"raw websockets": [], "RealtimeSession": []}
@@ -206,6 +208,16 @@ async def round_trips(url: str, email: str, password: str, count: int, blocks: i
                     replies[name].append(answered)
             finally:
                 await client.close()
+    if js_sdk:
+        # The official JS SDK on the kit's Node 22, after the Python blocks (see bench/js_sdk.py).
+        from js_sdk import measure_js_sdk
+
+        sdk = await measure_js_sdk(url, email, password, count)
+        name = f"JS SDK {sdk['sdk_version']}"
+        events[name] = [ms / 1000 for ms in sdk["latencies_ms"]]
+        replies[name] = [ms / 1000 for ms in sdk["reply_ms"]]
+        if sdk["lost_events"]:
+            print(f"(the JS SDK lost {sdk['lost_events']} create events)")
     for title, results in (("own create event", events), ("create reply", replies)):
         print(f"\nSend -> {title}, {count} sequential messages each (ms)")
         print(f"{'':18} {'p50':>7} {'p90':>7} {'p99':>7} {'mean':>7}")
@@ -215,6 +227,10 @@ async def round_trips(url: str, email: str, password: str, count: int, blocks: i
         ratio = statistics.median(ours) / statistics.median(floor)
         overhead = (statistics.median(ours) - statistics.median(floor)) * 1000
         print(f"{'ratio (p50)':18} {ratio:7.2f}x  ({overhead:+.2f} ms over the raw client)")
+        for name, values in results.items():
+            if name.startswith("JS SDK"):
+                versus = statistics.median(ours) / statistics.median(values)
+                print(f"{'kit / JS SDK (p50)':18} {versus:7.2f}x")
 
 
 async def seed_flow(url: str, email: str, password: str) -> float:
@@ -266,6 +282,7 @@ async def main() -> None:
     parser.add_argument("--password", default=DEMO_USERS[0].password)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--logins", type=int, default=5)
+    parser.add_argument("--no-js-sdk", action="store_true", help="skip the @directus/sdk column")
     args = parser.parse_args()
     server: LocalDirectus | None = None
     url = args.url
@@ -277,7 +294,7 @@ async def main() -> None:
         url = server.url
     try:
         print(f"Directus at {url}")
-        await round_trips(url, args.email, args.password, args.count)
+        await round_trips(url, args.email, args.password, args.count, js_sdk=not args.no_js_sdk)
         await logins(url, args.email, args.password, args.logins)
     finally:
         if server is not None:
