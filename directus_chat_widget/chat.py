@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Protocol
 
+from ._callbacks import CallbackList
 from .errors import DirectusError
 from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
 
@@ -117,7 +118,9 @@ class ChatRoom:
         self.page_size = page_size
         self.max_length = max_length
         self._store = MessageStore()
-        self._callbacks: list[Callable[[StoreChange], None]] = []
+        self._callbacks: CallbackList[[StoreChange]] = CallbackList(
+            "a chat room on_change callback"
+        )
         self._subscription: SubscriptionLike | None = None
         self._remove_listener: Callable[[], Any] | None = None
         self._has_older = False
@@ -148,13 +151,7 @@ class ChatRoom:
 
     def on_change(self, callback: Callable[[StoreChange], None]) -> Callable[[], None]:
         """Call ``callback`` with every change to the list; returns a function that stops it."""
-        self._callbacks.append(callback)
-
-        def remove() -> None:
-            if callback in self._callbacks:
-                self._callbacks.remove(callback)
-
-        return remove
+        return self._callbacks.add(callback)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -336,11 +333,7 @@ class ChatRoom:
     def _emit(self, change: StoreChange) -> None:
         if change.is_empty:
             return
-        for callback in list(self._callbacks):
-            try:
-                callback(change)
-            except Exception:
-                logger.exception("a chat room on_change callback raised; the room carries on")
+        self._callbacks(change)
 
     async def _unsubscribe(self) -> None:
         remover, self._remove_listener = self._remove_listener, None

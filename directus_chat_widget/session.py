@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from . import _recovery, protocol
+from ._callbacks import CallbackList
 from ._flow import Backoff
 from ._link import LinkEngine, SessionState
 from .config import ChatConfig, load_config
@@ -111,7 +112,9 @@ class RealtimeSession(LinkEngine):
             reconnect_delays if reconnect_delays is not None else Backoff()
         )
         self._state = SessionState.IDLE
-        self._state_listeners: list[StateListener] = []
+        self._state_listeners: CallbackList[[SessionState]] = CallbackList(
+            "an on_state_change callback"
+        )
         self._state_changed = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._keeper: asyncio.Task[None] | None = None
@@ -159,13 +162,7 @@ class RealtimeSession(LinkEngine):
         Callbacks run in the event loop and must not block; one that raises is
         logged and kept.
         """
-        self._state_listeners.append(callback)
-
-        def remove() -> None:
-            if callback in self._state_listeners:
-                self._state_listeners.remove(callback)
-
-        return remove
+        return self._state_listeners.add(callback)
 
     async def wait_for_state(
         self, *states: SessionState, timeout: float | None = None
@@ -377,11 +374,7 @@ class RealtimeSession(LinkEngine):
         self._state_changed.set()
         if state is SessionState.READY:
             self._kick()
-        for callback in list(self._state_listeners):
-            try:
-                callback(state)
-            except Exception:
-                logger.exception("an on_state_change callback raised; the others still run")
+        self._state_listeners(state)
 
     def _is_ready(self) -> bool:
         return self._state is SessionState.READY

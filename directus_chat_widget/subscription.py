@@ -22,6 +22,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from ._callbacks import CallbackList
 from .errors import DirectusError
 from .protocol import Event, Key, SubscriptionEvent
 
@@ -81,7 +82,9 @@ class Subscription:
         self.since: int | None = None
         self.initial: tuple[dict[str, Any], ...] | None = None
         self._unsubscribe = unsubscribe
-        self._listeners: list[Listener] = []
+        self._listeners: CallbackList[[SubscriptionEvent]] = CallbackList(
+            f"a listener of the {collection} subscription"
+        )
         # Filled from the start, so an event that comes before the first
         # iteration is not lost; bounded, so a listener-only user leaks nothing.
         self._queue: asyncio.Queue[SubscriptionEvent | _End] = asyncio.Queue()
@@ -102,13 +105,7 @@ class Subscription:
 
         A listener that raises is logged and kept; the others still run.
         """
-        self._listeners.append(callback)
-
-        def remove() -> None:
-            if callback in self._listeners:
-                self._listeners.remove(callback)
-
-        return remove
+        return self._listeners.add(callback)
 
     async def unsubscribe(self) -> None:
         """Stop this subscription (on the server too, when connected). Idempotent.
@@ -179,11 +176,7 @@ class Subscription:
                 return False
         elif event.event == "update":
             self._note_ids(event.keys)
-        for callback in list(self._listeners):
-            try:
-                callback(event)
-            except Exception:
-                logger.exception("a listener of %r raised; the others still run", self)
+        self._listeners(event)
         self._enqueue(event)
         return True
 

@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from .._callbacks import CallbackList
 from ..errors import ConfigError, InvalidCredentials, ServerUnreachable
 
 __all__ = ["FILL_IN_ALL_FIELDS", "INVALID_CREDENTIALS", "LoginForm", "login_error_text"]
@@ -64,7 +65,9 @@ class LoginForm(widgets.VBox):  # type: ignore[misc]
         self.message.add_class("dcw-login-message")
         super().__init__(children=(self.email, self.password, self.button, self.message), **kwargs)
         self.add_class("dcw-login")
-        self._callbacks: list[SubmitCallback] = []
+        self._callbacks: CallbackList[[str, str]] = CallbackList(
+            "a login form callback", on_error=lambda exc: self.show_error(f"Login failed: {exc}")
+        )
         self._error = ""
         self.button.on_click(lambda _button: self.submit())
         # Enter in either field submits: the Text view sends {"event": "submit"}
@@ -78,13 +81,7 @@ class LoginForm(widgets.VBox):  # type: ignore[misc]
         Returns:
             a function that removes the callback.
         """
-        self._callbacks.append(callback)
-
-        def remove() -> None:
-            if callback in self._callbacks:
-                self._callbacks.remove(callback)
-
-        return remove
+        return self._callbacks.add(callback)
 
     def submit(self) -> bool:
         """Submit what the fields hold (what clicking Login does).
@@ -104,12 +101,7 @@ class LoginForm(widgets.VBox):  # type: ignore[misc]
             self.show_error(FILL_IN_ALL_FIELDS)
             return False
         self.show_error(None)
-        for callback in list(self._callbacks):
-            try:
-                callback(email, password)
-            except Exception as exc:
-                logger.exception("a login form callback raised")
-                self.show_error(f"Login failed: {exc}")
+        self._callbacks(email, password)
         return True
 
     def show_error(self, text: str | None) -> None:

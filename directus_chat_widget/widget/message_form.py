@@ -16,6 +16,8 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .._callbacks import CallbackList
+
 __all__ = ["MessageForm"]
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ class MessageForm(anywidget.AnyWidget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._callbacks: list[SubmitCallback] = []
+        self._callbacks: CallbackList[[str]] = CallbackList("a message form callback")
         self.on_msg(self._on_frontend_msg)
 
     def on_submit(self, callback: SubmitCallback) -> Callable[[], None]:
@@ -52,13 +54,7 @@ class MessageForm(anywidget.AnyWidget):
         Returns:
             a function that removes the callback.
         """
-        self._callbacks.append(callback)
-
-        def remove() -> None:
-            if callback in self._callbacks:
-                self._callbacks.remove(callback)
-
-        return remove
+        return self._callbacks.add(callback)
 
     def submit(self, text: str) -> bool:
         """Submit ``text`` as if typed and sent in the browser.
@@ -69,11 +65,7 @@ class MessageForm(anywidget.AnyWidget):
         """
         if self.disabled or not text.strip():
             return False
-        for callback in list(self._callbacks):
-            try:
-                callback(text)
-            except Exception:
-                logger.exception("a message form callback raised")
+        self._callbacks(text)
         return True
 
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:

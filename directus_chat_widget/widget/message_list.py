@@ -33,13 +33,14 @@ browser formats ``time`` in the reader's timezone and sets every text with
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
 
+from .._callbacks import CallbackList
 from ..store import UNKNOWN_AUTHOR, ChatMessage, StoreChange
 
 __all__ = ["DEFAULT_MAX_NODES", "MessageList", "first_name"]
@@ -109,9 +110,9 @@ class MessageList(anywidget.AnyWidget):
         self._keys: list[str] = []  # display order, as the room has it
         self._by_key: dict[str, ChatMessage] = {}
         self._has_older = False
-        self._older_callbacks: list[ViewCallback] = []
-        self._retry_callbacks: list[KeyCallback] = []
-        self._discard_callbacks: list[KeyCallback] = []
+        self._older_callbacks: CallbackList[[str]] = CallbackList("a load-older callback")
+        self._retry_callbacks: CallbackList[[str]] = CallbackList("a retry callback")
+        self._discard_callbacks: CallbackList[[str]] = CallbackList("a discard callback")
         self.on_msg(self._on_frontend_msg)
 
     # -- reading -------------------------------------------------------------
@@ -147,15 +148,15 @@ class MessageList(anywidget.AnyWidget):
         The owner fetches a page from the server (it arrives through
         :meth:`apply` as a ``prepend``), then calls :meth:`older_loaded`.
         """
-        return _register(self._older_callbacks, callback)
+        return self._older_callbacks.add(callback)
 
     def on_retry(self, callback: KeyCallback) -> Callable[[], None]:
         """Call ``callback(key)`` when the reader asks to send a failed message again."""
-        return _register(self._retry_callbacks, callback)
+        return self._retry_callbacks.add(callback)
 
     def on_discard(self, callback: KeyCallback) -> Callable[[], None]:
         """Call ``callback(key)`` when the reader gives up on a failed message."""
-        return _register(self._discard_callbacks, callback)
+        return self._discard_callbacks.add(callback)
 
     # -- Python -> browser -------------------------------------------------------
 
@@ -220,9 +221,9 @@ class MessageList(anywidget.AnyWidget):
             before = content.get("before")
             self._serve_older(view, before if isinstance(before, str) else None)
         elif kind == "retry" and isinstance(key, str):
-            _call_all(self._retry_callbacks, key, "retry")
+            self._retry_callbacks(key)
         elif kind == "discard" and isinstance(key, str):
-            _call_all(self._discard_callbacks, key, "discard")
+            self._discard_callbacks(key)
         # anything else (anywidget's own commands) is not ours
 
     def _serve_older(self, view: str, before: str | None) -> None:
@@ -232,7 +233,7 @@ class MessageList(anywidget.AnyWidget):
                 self._send_snapshot(view)  # the view is out of step: start it again
                 return
             if self._has_older:
-                _call_all(self._older_callbacks, view, "load older")
+                self._older_callbacks(view)
             else:
                 self.older_loaded(view, has_older=False)
             return
@@ -241,7 +242,7 @@ class MessageList(anywidget.AnyWidget):
             page = self.wire(max(0, end - self.page_size), end)
             self._emit({"type": "page", "view": view, "messages": page})
         elif self._has_older and self._older_callbacks:
-            _call_all(self._older_callbacks, view, "load older")
+            self._older_callbacks(view)
         else:
             self.older_loaded(view, has_older=self._has_older)
 
@@ -301,23 +302,3 @@ def _iso(message: ChatMessage) -> str | None:
     if message.created_at is None:
         return None
     return message.created_at.isoformat().replace("+00:00", "Z")
-
-
-def _register(
-    callbacks: list[Callable[[str], None]], callback: Callable[[str], None]
-) -> Callable[[], None]:
-    callbacks.append(callback)
-
-    def remove() -> None:
-        if callback in callbacks:
-            callbacks.remove(callback)
-
-    return remove
-
-
-def _call_all(callbacks: Iterable[Callable[[str], None]], value: str, what: str) -> None:
-    for callback in list(callbacks):
-        try:
-            callback(value)
-        except Exception:
-            logger.exception("a message list %s callback raised", what)
