@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Protocol
@@ -127,6 +128,10 @@ class ChatRoom:
         self._opened = False
         self._closed = False
         self._paging = asyncio.Lock()  # one history read at a time: no page read twice
+        # One client uid per unsettled send, reused by every retry: a send that
+        # failed without its reply may have been stored, and the server's unique
+        # constraint on the session's dedupe field then refuses the copy.
+        self._client_uids: dict[str, str] = {}
 
     # -- state ---------------------------------------------------------------
 
@@ -257,6 +262,10 @@ class ChatRoom:
     async def retry(self, key: str) -> ChatMessage:
         """Send a FAILED message again.
 
+        Every try of one message carries the same client uid (in the session's
+        dedupe field, when the collection has one), so a try that was stored
+        although it failed is confirmed with that row instead of stored twice.
+
         Raises:
             KeyError: no message under ``key``.
             ValueError: that message is not FAILED.
@@ -282,6 +291,7 @@ class ChatRoom:
         if message.status is not MessageStatus.FAILED:
             status = message.status.value
             raise ValueError(f"only a failed message can be discarded; {key} is {status}")
+        self._client_uids.pop(key, None)
         self._emit(self._store.remove(key))
 
     def _validated(self, text: str) -> str:
@@ -294,9 +304,46 @@ class ChatRoom:
             )
         return content
 
+    def _dedupe_field(self) -> str | None:
+        # Optional in SessionLike: a session without it gets no client uid.
+        field_for = getattr(self._session, "dedupe_field_for", None)
+        if field_for is None:
+            return None
+        field = field_for(self.collection)
+        return field if isinstance(field, str) and field else None
+
+    async def _create(self, key: str, content: str) -> dict[str, Any]:
+        """Create the row for send ``key``; a duplicate of an earlier try is read back.
+
+        Raises:
+            DirectusError: the create failed (and no earlier try was stored).
+        """
+        data: dict[str, Any] = {"content": content}
+        field = self._dedupe_field()
+        if field is None:
+            return await self._session.create(self.collection, data)
+        uid = data[field] = self._client_uids.setdefault(key, str(uuid.uuid4()))
+        try:
+            return await self._session.create(self.collection, data)
+        except DirectusError as exc:
+            # Directus refuses a second row with this uid: an earlier try was
+            # stored after all (its reply was lost). RealtimeSession already
+            # answers with that row; this covers any session that does not.
+            if exc.code != "RECORD_NOT_UNIQUE":
+                raise
+            query = {"filter": {field: {"_eq": uid}}, "fields": list(MESSAGE_FIELDS), "limit": 1}
+            try:
+                rows = await self._session.read(self.collection, query)
+            except DirectusError as lookup_exc:
+                raise exc from lookup_exc
+            if not rows:
+                raise
+            logger.info("send %s was stored by an earlier try: row %s", key, rows[0].get("id"))
+            return rows[0]
+
     async def _deliver(self, key: str, content: str) -> ChatMessage:
         try:
-            row = await self._session.create(self.collection, {"content": content})
+            row = await self._create(key, content)
         except DirectusError as exc:
             logger.info("send %s failed: %s", key, exc)
             self._emit(self._store.fail(key, str(exc) or type(exc).__name__))
@@ -307,6 +354,7 @@ class ChatRoom:
                 self._emit(self._store.fail(key, reason))
             raise
         else:
+            self._client_uids.pop(key, None)
             if self._store.get(key) is not None:
                 self._emit(self._store.confirm(key, row))
             else:  # discarded meanwhile: the server has it all the same

@@ -324,6 +324,20 @@ class RealtimeSession(LinkEngine):
             raise
         return sub
 
+    def dedupe_field_for(self, collection: str | None = None) -> str | None:
+        """The field :meth:`create` fills to make creates on ``collection`` exactly-once.
+
+        None when the session has no ``dedupe_field``, or has learnt that the
+        collection lacks it (a create's reply came back without it, or looking
+        a row up by it was refused). A caller that resends a create may put its
+        own value there once and reuse it, so the server stores it only once.
+        """
+        field = self._dedupe_field
+        name = collection or self.config.collection
+        if field is None or self._dedupe_ok.get(name) is False:
+            return None
+        return field
+
     async def create(self, collection: str | None, data: Mapping[str, Any]) -> dict[str, Any]:
         """Create one item and return the stored row. Held, not sent, while not authenticated.
 

@@ -19,7 +19,7 @@ import pytest
 from support import TIMEOUT
 
 from directus_chat_widget.chat import MESSAGE_FIELDS, ChatRoom
-from directus_chat_widget.errors import Forbidden, RequestTimeout, SessionClosed
+from directus_chat_widget.errors import Forbidden, RequestTimeout, ServerError, SessionClosed
 from directus_chat_widget.local import DemoUser, LocalDirectus
 from directus_chat_widget.protocol import SubscriptionEvent
 from directus_chat_widget.store import ChatMessage, MessageStatus, StoreChange
@@ -68,6 +68,11 @@ class FakeSession:
         self.create_entered = asyncio.Event()
         self.read_error: BaseException | None = None
         self.on_read: Callable[[], None] | None = None
+        self.dedupe_field: str | None = None  # what dedupe_field_for answers
+        self.store_then_fail: BaseException | None = None  # stored, but the reply is lost
+
+    def dedupe_field_for(self, collection: str | None = None) -> str | None:
+        return self.dedupe_field
 
     # what a reader with the chat's query fields gets back
     def shown(self, stored: dict[str, Any]) -> dict[str, Any]:
@@ -75,8 +80,11 @@ class FakeSession:
         user = self.users.get(author) if author else None
         return {**stored, "user_created": dict(user) if user else None}
 
-    def store(self, content: str, author: dict[str, Any] | None = GRACE) -> dict[str, Any]:
+    def store(
+        self, content: str, author: dict[str, Any] | None = GRACE, client_uid: str | None = None
+    ) -> dict[str, Any]:
         stored = {
+            "client_uid": client_uid,
             "id": len(self.rows) + 1,
             "content": content,
             "date_created": f"2026-11-29T03:00:{len(self.rows) % 60:02d}.000Z",
@@ -113,6 +121,9 @@ class FakeSession:
         await asyncio.sleep(0)  # let concurrent callers interleave, as a socket would
         query = query or {}
         rows = self.rows
+        wanted = query.get("filter", {}).get("client_uid", {}).get("_eq")
+        if wanted is not None:  # a lookup by client uid, as the room does it
+            return [self.shown(r) for r in rows if r["client_uid"] == wanted]
         bound = query.get("filter", {}).get("id", {}).get("_lt")
         if bound is not None:
             rows = [r for r in rows if r["id"] < bound]
@@ -127,9 +138,19 @@ class FakeSession:
             await self.create_gate.wait()
         if self.create_error is not None:
             raise self.create_error
-        stored = self.store(data["content"], self.user)
+        uid = data.get("client_uid")
+        if uid is not None and any(r["client_uid"] == uid for r in self.rows):
+            # What Directus answers for a unique column (no lookup here, unlike
+            # RealtimeSession): the room must find the stored row itself.
+            raise ServerError(
+                'Value for field "client_uid" has to be unique.', code="RECORD_NOT_UNIQUE"
+            )
+        stored = self.store(data["content"], self.user, uid)
         if self.send_events and self.event_before_reply:
             self.broadcast(stored)
+        if self.store_then_fail is not None:
+            error, self.store_then_fail = self.store_then_fail, None
+            raise error
         return dict(stored)  # the reply names the author by uuid only
 
 
@@ -503,6 +524,80 @@ async def test_sending_without_a_known_user_is_confirmed_by_the_reply(
     assert sent.status is MessageStatus.SENT and len(room.messages) == 1
 
 
+async def test_retry_reuses_the_client_uid_and_a_duplicate_is_confirmed_by_lookup(
+    session: FakeSession,
+) -> None:
+    session.dedupe_field = "client_uid"
+    session.send_events = False  # the event was lost with the reply
+    room = ChatRoom(session)
+    ui = Recorder(room)
+    await room.open()
+    session.store_then_fail = RequestTimeout("no reply within 10 s")
+    failed = await room.send("hello")
+    assert failed.status is MessageStatus.FAILED and len(session.rows) == 1
+    sent = await room.retry(failed.key)
+    creates = [data for name, data in session.calls if name == "create"]
+    assert len(creates) == 2 and creates[0] == creates[1]
+    uid = creates[0]["client_uid"]
+    assert str(uuid.UUID(uid)) == uid
+    lookup = session.calls[-1]
+    assert lookup[0] == "read" and lookup[1]["filter"] == {"client_uid": {"_eq": uid}}
+    assert (sent.key, sent.status, sent.id, sent.error) == (failed.key, MessageStatus.SENT, 1, None)
+    assert sent.author_name == "Ada Lovelace"
+    assert len(session.rows) == 1 and contents(room) == ["hello"]
+    ui.check()
+
+
+async def test_each_message_gets_its_own_client_uid(session: FakeSession) -> None:
+    session.dedupe_field = "client_uid"
+    room = ChatRoom(session)
+    await room.open()
+    session.create_error = RequestTimeout("no reply")
+    first = await room.send("one")
+    session.create_error = None
+    await room.send("two")
+    await room.retry(first.key)
+    uids = [data["client_uid"] for name, data in session.calls if name == "create"]
+    assert uids[0] == uids[2] != uids[1]
+    assert sorted(contents(room)) == ["one", "two"] and len(session.rows) == 2
+
+
+async def test_a_duplicate_that_cannot_be_found_stays_failed(session: FakeSession) -> None:
+    session.dedupe_field = "client_uid"
+    room = ChatRoom(session)
+    await room.open()
+    session.create_error = ServerError("not unique", code="RECORD_NOT_UNIQUE")
+    failed = await room.send("hello")
+    assert (failed.status, failed.error) == (MessageStatus.FAILED, "not unique")
+    assert session.calls[-1][0] == "read"  # it was looked for
+
+
+async def test_without_a_dedupe_field_no_client_uid_is_sent(session: FakeSession) -> None:
+    room = ChatRoom(session)  # the fake's dedupe_field is None: a collection without it
+    await room.open()
+    session.create_error = RequestTimeout("no reply")
+    failed = await room.send("hello")
+    session.create_error = None
+    await room.retry(failed.key)
+    creates = [data for name, data in session.calls if name == "create"]
+    assert creates == [{"content": "hello"}, {"content": "hello"}]
+
+
+async def test_the_session_offers_its_dedupe_field_until_the_collection_lacks_it() -> None:
+    session_module = pytest.importorskip("directus_chat_widget.session")
+    live = session_module.RealtimeSession("http://127.0.0.1:9")
+    plain = session_module.RealtimeSession("http://127.0.0.1:9", dedupe_field=None)
+    try:
+        assert live.dedupe_field_for("messages") == "client_uid"
+        live._dedupe_ok["messages"] = False  # what a create reply without the field teaches it
+        assert live.dedupe_field_for("messages") is None
+        assert live.dedupe_field_for("other") == "client_uid"
+        assert plain.dedupe_field_for() is None
+    finally:
+        await live.close()
+        await plain.close()
+
+
 # -- callbacks --------------------------------------------------------------------------
 
 
@@ -637,3 +732,82 @@ async def test_real_html_stays_verbatim(ada_and_grace: tuple[Any, Any]) -> None:
         assert sent.content == html
         stored = await grace.read("messages", {"filter": {"id": {"_eq": sent.id}}})
         assert stored[0]["content"] == html
+
+
+class LostReplies:
+    """A real RealtimeSession whose first create is stored but answered with a timeout.
+
+    Fault injection on our side of the socket, not a fake Directus: the row is
+    really stored. Events are dropped too (as if lost with the reply), so the
+    room cannot learn from its subscription that the send went through.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.creates: list[dict[str, Any]] = []
+        self.stored: list[dict[str, Any]] = []
+
+    @property
+    def user(self) -> Any:
+        return self.session.user
+
+    def dedupe_field_for(self, collection: str | None = None) -> str | None:
+        field: str | None = self.session.dedupe_field_for(collection)
+        return field
+
+    async def subscribe(self, collection: str, **kwargs: Any) -> Any:
+        subscription = await self.session.subscribe(collection, **kwargs)
+
+        class Deaf:
+            def add_listener(self, callback: Any) -> None:
+                return None  # every event is lost
+
+            async def unsubscribe(self) -> None:
+                await subscription.unsubscribe()
+
+        return Deaf()
+
+    async def create(self, collection: str, data: dict[str, Any]) -> dict[str, Any]:
+        self.creates.append(dict(data))
+        row: dict[str, Any] = await self.session.create(collection, data)
+        if not self.stored:
+            self.stored.append(row)
+            raise RequestTimeout("no reply (lost on purpose by the test)")
+        return row
+
+    async def read(self, collection: str, query: dict[str, Any] | None = None) -> Any:
+        return await self.session.read(collection, query)
+
+
+@pytest.mark.integration
+async def test_real_retry_of_a_stored_send_is_not_stored_twice(
+    ada_and_grace: tuple[Any, Any],
+) -> None:
+    ada, _ = ada_and_grace
+    lossy = LostReplies(ada)
+    text = f"once {uuid.uuid4()}"
+    async with ChatRoom(lossy) as room:
+        failed = await room.send(text)
+        assert failed.status is MessageStatus.FAILED
+        (first,) = lossy.stored
+        sent = await room.retry(failed.key)
+    uid = lossy.creates[0]["client_uid"]
+    assert [data["client_uid"] for data in lossy.creates] == [uid, uid]
+    assert (sent.status, sent.id, sent.key) == (MessageStatus.SENT, first["id"], failed.key)
+    query = {"filter": {"content": {"_eq": text}}, "fields": ["id", "client_uid"]}
+    assert await ada.read("messages", query) == [{"id": first["id"], "client_uid": uid}]
+
+
+@pytest.mark.integration
+async def test_real_create_with_a_stored_client_uid_answers_the_stored_row(
+    ada_and_grace: tuple[Any, Any],
+) -> None:
+    ada, _ = ada_and_grace
+    uid, text = str(uuid.uuid4()), f"dup {uuid.uuid4()}"
+    stored = await ada.create("messages", {"content": text, "client_uid": uid})
+    # Directus refuses the copy (RECORD_NOT_UNIQUE, no uid on the error); the
+    # session looks the row up by client_uid and answers with it.
+    again = await ada.create("messages", {"content": text, "client_uid": uid})
+    assert again["id"] == stored["id"] and again["client_uid"] == uid
+    rows = await ada.read("messages", {"filter": {"client_uid": {"_eq": uid}}, "fields": ["id"]})
+    assert rows == [{"id": stored["id"]}]
