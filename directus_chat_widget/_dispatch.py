@@ -60,7 +60,7 @@ def dispatch(engine: LinkEngine, link: Link, frame: protocol.Frame) -> None:
             if request is not None:
                 request.settle(frame)
         case protocol.ItemsError():
-            request = waiting(engine, link, frame.uid, "items:")
+            request = waiting(engine, link, frame.uid, items_error_kind(frame.code))
             if request is None:
                 logger.warning("items error with nothing waiting: %s", frame.message)
             else:
@@ -80,6 +80,16 @@ def dispatch(engine: LinkEngine, link: Link, frame: protocol.Frame) -> None:
                 logger.warning("server error frame: %s %s", frame.code, frame.message)
         case _:
             logger.debug("ignored frame: %r", frame)
+
+
+def items_error_kind(code: str) -> str:
+    """Which requests a uid-less items error can answer (a kind prefix).
+
+    Only a write can break a unique constraint, and the session writes with
+    creates only: charging RECORD_NOT_UNIQUE to an older read still in flight
+    would fail the read and leave the create waiting.
+    """
+    return "items:create" if code == "RECORD_NOT_UNIQUE" else "items:"
 
 
 def waiting(engine: LinkEngine, link: Link, uid: str | None, prefix: str) -> Request | None:

@@ -25,6 +25,7 @@ import pytest
 from support import TIMEOUT
 
 from directus_chat_widget._auth import Credentials
+from directus_chat_widget._dispatch import items_error_kind
 from directus_chat_widget._flow import Backoff, Pacer
 from directus_chat_widget._pending import PendingTable, Request
 from directus_chat_widget.errors import (
@@ -285,6 +286,9 @@ async def test_pending_table_charges_uidless_errors_to_the_oldest_of_a_kind() ->
         table.add(request, queue=False)
         request.state, request.link = "sent", 3
     assert table.oldest_sent(3, "items:") is read
+    # A unique-constraint error can only come from the create, not the older read.
+    assert table.oldest_sent(3, items_error_kind("RECORD_NOT_UNIQUE")) is create
+    assert table.oldest_sent(3, items_error_kind("FORBIDDEN")) is read
     assert table.oldest_sent(3, "subscribe") is subscribe
     assert table.oldest_sent(4, "items:") is None
     assert not create.idempotent and read.idempotent
