@@ -12,13 +12,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from support import TIMEOUT, MakeDirectus
 
 from directus_chat_widget.local import DEMO_USERS, DemoUser, LocalDirectus
+from directus_chat_widget.session import RealtimeSession
 
 
 def _started(data_dir: Path, env: dict[str, str]) -> LocalDirectus:
@@ -44,6 +45,19 @@ def directus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDirectus
 def demo_users() -> list[DemoUser]:
     """The two demo chat accounts that ``setup_chat`` creates."""
     return list(DEMO_USERS)
+
+
+@pytest.fixture
+async def grace(
+    directus: LocalDirectus, demo_users: list[DemoUser]
+) -> AsyncIterator[RealtimeSession]:
+    """A second user (Grace) logged in on the shared server, for tests that need a peer."""
+    session = RealtimeSession(directus.url)
+    try:
+        await session.login(demo_users[1].email, demo_users[1].password)
+        yield session
+    finally:
+        await session.close()
 
 
 @pytest.fixture

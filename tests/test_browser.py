@@ -180,16 +180,6 @@ def wait_until_up(lab: Lab) -> None:
     raise TimeoutError(f"jupyter lab did not answer:\n{lab.log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-async def grace(directus: LocalDirectus, demo_users: list[DemoUser]) -> AsyncIterator[Any]:
-    session = RealtimeSession(directus.url)
-    try:
-        await session.login(demo_users[1].email, demo_users[1].password)
-        yield session
-    finally:
-        await session.close()
-
-
 async def run_cell(page: Any, index: int) -> None:
     await page.evaluate(
         """async (index) => {

@@ -84,16 +84,6 @@ async def chat(directus: LocalDirectus) -> AsyncIterator[ChatWidget]:
     await widget.aclose()
 
 
-@pytest.fixture
-async def grace(directus: LocalDirectus, demo_users: list[DemoUser]) -> AsyncIterator[Any]:
-    session = RealtimeSession(directus.url)
-    try:
-        await session.login(demo_users[1].email, demo_users[1].password)
-        yield session
-    finally:
-        await session.close()
-
-
 async def test_real_login_send_receive_and_logout(
     chat: ChatWidget,
     grace: RealtimeSession,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..config import write_env_value
+from ..config import find_dotenv, write_env_value
 from .install import DEFAULT_DIRECTUS_VERSION, Progress
 from .schema import DEMO_USERS, SchemaReport
 from .server import DEFAULT_PORT, LocalDirectus, port_is_free
@@ -23,11 +23,7 @@ def _env_file_default() -> Path:
     override = os.environ.get("DIRECTUS_CHAT_ENV_FILE")
     if override:
         return Path(override)
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / ".env").is_file():
-            return folder / ".env"
-    return here / ".env"
+    return find_dotenv() or Path.cwd() / ".env"
 
 
 def chat_server(

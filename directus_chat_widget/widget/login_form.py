@@ -9,7 +9,6 @@ the call that uses it and never stays in a synced trait.
 from __future__ import annotations
 
 import html
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +20,6 @@ from ..errors import ConfigError, InvalidCredentials, ServerUnreachable
 
 __all__ = ["FILL_IN_ALL_FIELDS", "INVALID_CREDENTIALS", "LoginForm", "login_error_text"]
 
-logger = logging.getLogger(__name__)
 
 FILL_IN_ALL_FIELDS = "Please fill in all fields"
 INVALID_CREDENTIALS = "Invalid email or password"

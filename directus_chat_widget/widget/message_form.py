@@ -8,7 +8,6 @@ while one is in flight, but sends custom messages at once).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from .._callbacks import CallbackList
 
 __all__ = ["MessageForm"]
 
-logger = logging.getLogger(__name__)
 
 _HERE = Path(__file__).parent
 

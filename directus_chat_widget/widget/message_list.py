@@ -32,7 +32,6 @@ browser formats ``time`` in the reader's timezone and sets every text with
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,6 @@ from ..store import UNKNOWN_AUTHOR, ChatMessage, StoreChange
 
 __all__ = ["DEFAULT_MAX_NODES", "MessageList", "first_name"]
 
-logger = logging.getLogger(__name__)
 
 _HERE = Path(__file__).parent
 
