@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from directus_chat_widget.local import LocalDirectus
 
@@ -15,3 +16,14 @@ from directus_chat_widget.local import LocalDirectus
 TIMEOUT = 10.0 * float(os.environ.get("DCW_TIMEOUT_SCALE", "1"))
 
 MakeDirectus = Callable[..., LocalDirectus]
+
+# Debian's Chromium, driven by Playwright; never a browser Playwright downloads.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-gpu",
+]
+# Markup that would run script if it were ever rendered as HTML.
+XSS = "<img src=x onerror=alert(1)>"
