@@ -24,10 +24,14 @@ others ignore it)::
       {"type": "load_older", "view": id, "before": key|None}
       {"type": "retry", "key": key}  /  {"type": "discard", "key": key}
 
-A message on the wire: ``{"key", "text", "author", "own", "time" (ISO 8601 UTC
-or null), "status" ("sent"|"pending"|"failed"), "error", "next"}``. The
-browser formats ``time`` in the reader's timezone and sets every text with
-``textContent``: content is never markup.
+A message on the wire: ``{"key", "text", "author", "author_id", "own", "time"
+(ISO 8601 UTC or null), "status" ("sent"|"pending"|"failed"), "error",
+"next"}``. ``author`` is the name to show (a first name, so two people may
+share it); ``author_id`` is who wrote it (the user's id, null when unknown),
+and is what the browser groups consecutive messages by: one name over a run
+by the same ``author_id``, never a run across a null one. The browser formats
+``time`` in the reader's timezone (and draws a date line where the reader's
+day changes) and sets every text with ``textContent``: content is never markup.
 """
 
 from __future__ import annotations
@@ -262,6 +266,7 @@ class MessageList(anywidget.AnyWidget):
             "key": message.key,
             "text": message.content,
             "author": first_name(message),
+            "author_id": message.author_id,
             "own": self.own_id is not None and message.author_id == self.own_id,
             "time": _iso(message),
             "status": message.status.value,
