@@ -12,6 +12,8 @@ Layers, each using only the ones below it::
 
 from __future__ import annotations
 
+import logging
+
 from .chat import ChatRoom
 from .config import ChatConfig, load_config
 from .errors import (
@@ -34,6 +36,11 @@ from .subscription import Subscription
 from .widget import ChatWidget
 
 __version__ = "0.1.0"
+
+# A library leaves output to the application: without a handler of ours, a
+# warning from a background task (a reconnect giving up) would reach Python's
+# last-resort handler and print into whichever notebook cell ran last.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AuthError",

@@ -254,7 +254,7 @@ class ChatRoom:
             RuntimeError: the room is closed.
         """
         self._check_usable()
-        content = self._validated(text)
+        content = self.check_text(text)
         change = self._store.add_pending(content, self._session.user)
         self._emit(change)
         return await self._deliver(change.messages[0].key, content)
@@ -294,7 +294,12 @@ class ChatRoom:
         self._client_uids.pop(key, None)
         self._emit(self._store.remove(key))
 
-    def _validated(self, text: str) -> str:
+    def check_text(self, text: str) -> str:
+        """``text`` as it would be sent (stripped), if :meth:`send` would take it.
+
+        Raises:
+            ValueError: blank, or longer than ``max_length``.
+        """
         content = text.strip()
         if not content:
             raise ValueError("message is empty")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import ipywidgets
 import pytest
 from ipywidgets.widgets.widget import _instances
+from support import TIMEOUT, LoopThread
 
 from directus_chat_widget.errors import (
     ConfigError,
@@ -84,6 +86,7 @@ class FakeSession:
 
     async def login(self, email: str, password: str) -> None:
         self.server.logins.append(email)
+        self.server.login_threads.append(threading.current_thread().name)
         self.set_state(SessionState.CONNECTING)
         if self.server.login_gate is not None:
             await self.server.login_gate.wait()
@@ -140,6 +143,7 @@ class FakeServer:
         self.subscriptions: list[FakeSubscription] = []
         self.sessions: list[FakeSession] = []
         self.logins: list[str] = []
+        self.login_threads: list[str] = []
         self.login_error: BaseException | None = None
         self.login_gate: asyncio.Event | None = None
         self.read_error: BaseException | None = None
@@ -338,7 +342,7 @@ async def test_no_secret_in_any_synced_state_or_message(
     assert "a wrong secret" not in all_widget_states()
     await click_login(chat, "ada@example.com", PASSWORD)
     assert chat.stage == "chat"
-    await chat.send("hi")
+    await chat.send_message("hi")
     states = all_widget_states()
     assert PASSWORD not in states and "a wrong secret" not in states
     assert PASSWORD not in json.dumps(browser.sent)
@@ -415,7 +419,7 @@ async def test_markup_stays_text_in_the_payload(
 ) -> None:
     await logged_in(chat)
     server.post(XSS, GRACE)
-    await chat.send(XSS)
+    await chat.send_message(XSS)
     texts = [m["text"] for c in browser.of_type("change") for m in c["messages"]]
     assert texts.count(XSS) >= 2  # verbatim: neither escaped nor stripped
     assert [m.content for m in chat.messages] == [XSS, XSS]
@@ -445,7 +449,7 @@ async def test_a_failed_send_shows_failed_and_retry_sends_it(
     await logged_in(chat)
     server.create_errors.append(ServerError("nope", code="X"))
     browser.clear()
-    message = await chat.send("again")
+    message = await chat.send_message("again")
     assert message.status is MessageStatus.FAILED
     failed = browser.of_type("change")[-1]["messages"][0]
     assert failed["status"] == "failed" and failed["error"] == "nope"
@@ -461,7 +465,7 @@ async def test_discard_drops_a_failed_message(
 ) -> None:
     await logged_in(chat)
     server.create_errors.append(ServerError("nope", code="X"))
-    failed = await chat.send("drop me")
+    failed = await chat.send_message("drop me")
     browser.say({"type": "discard", "key": failed.key})
     assert browser.of_type("remove")[-1]["keys"] == [failed.key]
     assert chat.messages == ()
@@ -484,7 +488,7 @@ async def test_on_message_hears_news_not_history_and_own_only_when_asked(
     chat.on_message(hear_all, include_own=True)
     await logged_in(chat)
     server.post("from Grace")
-    await chat.send("from Ada")
+    await chat.send_message("from Ada")
     assert heard == ["from Grace"]
     assert everything == ["from Grace", "from Ada"]
 
@@ -522,9 +526,33 @@ async def test_a_failing_on_message_callback_is_shown_not_lost(
     assert chat.notice.layout.display is None
 
 
-async def test_send_before_login_is_refused(chat: ChatWidget) -> None:
+async def test_send_before_login_is_refused_at_once(chat: ChatWidget) -> None:
     with pytest.raises(RuntimeError, match="not logged in"):
-        await chat.send("hello")
+        chat.send_message("hello")  # no await needed to hear about it
+
+
+async def test_send_message_goes_out_without_await(chat: ChatWidget, server: FakeServer) -> None:
+    await logged_in(chat)
+    pending = chat.send_message("fire and forget")  # a forgotten await still sends
+    await chat.settle()
+    await asyncio.sleep(0)
+    assert [row["content"] for row in server.rows] == ["fire and forget"]
+    message = await pending
+    assert message.status is MessageStatus.SENT
+
+
+async def test_send_message_refuses_blank_and_too_long_at_once(chat: ChatWidget) -> None:
+    await logged_in(chat)
+    with pytest.raises(ValueError, match="empty"):
+        chat.send_message("   ")
+    with pytest.raises(ValueError, match="too long"):
+        chat.send_message("x" * 5001)
+    assert chat.messages == ()
+
+
+def test_chat_text_given_to_ipywidgets_send_is_refused(chat: ChatWidget) -> None:
+    with pytest.raises(TypeError, match="send_message"):
+        chat.send("hello")
 
 
 def test_widget_send_with_a_dict_still_reaches_the_browser(
@@ -760,3 +788,54 @@ def test_the_form_ignores_input_while_disabled() -> None:
     assert form.submit("hi") is True
     assert heard == ["hi"]
     form.close()
+
+
+# -- threads: browser messages may arrive on a kernel subshell's thread ----------------
+
+
+def comm_message(widget: ipywidgets.Widget, data: dict[str, Any]) -> None:
+    """What the kernel does with a comm_msg for ``widget``: hand it to the comm."""
+    widget.comm.handle_msg({"content": {"data": data}, "buffers": []})
+
+
+async def test_clicks_from_another_thread_run_on_the_widgets_loop(server: FakeServer) -> None:
+    chat = ChatWidget(session_factory=server.session, page_size=10)  # made on this loop
+    here = threading.current_thread().name
+    form = chat.login_form
+    subshell = LoopThread()  # where a kernel with subshells handles comm messages
+
+    async def click(button: ipywidgets.Button) -> None:
+        comm_message(button, {"method": "custom", "content": {"event": "click"}})
+
+    async def log_in_by_form(password: str) -> None:
+        comm_message(form.email, {"method": "update", "state": {"value": "ada@example.com"}})
+        comm_message(form.password, {"method": "update", "state": {"value": password}})
+        await click(form.button)
+
+    async def until(condition: Callable[[], bool]) -> None:
+        for _ in range(int(TIMEOUT * 100)):
+            await asyncio.sleep(0.01)
+            await chat.settle()
+            if condition():
+                return
+        raise AssertionError("timed out")
+
+    try:
+        for rounds in range(2):
+            subshell.run(log_in_by_form("wrong"))
+            await until(lambda: form.error == INVALID_CREDENTIALS)
+            subshell.run(log_in_by_form(PASSWORD))
+            await until(lambda: chat.stage == "chat")
+            sent = await chat.send_message(f"from a cell after a subshell login {rounds}")
+            assert sent.status is MessageStatus.SENT
+            subshell.run(click(chat.status_bar.logout_button))
+            await until(lambda: chat.stage == "login")
+            assert chat.last_error == "" and form.error == ""
+        assert set(server.login_threads) == {here}
+        assert [row["content"] for row in server.rows] == [
+            "from a cell after a subshell login 0",
+            "from a cell after a subshell login 1",
+        ]
+    finally:
+        await chat.aclose()
+        subshell.stop()

@@ -4,12 +4,16 @@
     chat = ChatWidget()              # URL from DIRECTUS_URL / .env, or ChatWidget(url=...)
     chat                             # display it; or drive it from code:
     await chat.login("ada@example.com", "...")
-    await chat.send("hello")
+    await chat.send_message("hello")
 
 The widget holds no network code: a session (a :class:`RealtimeSession` by
 default, one per login) does the talking and a :class:`ChatRoom` keeps the
 list; the widget renders the room's changes and turns clicks into coroutines,
 started as tasks that are kept and whose failures are shown in the widget.
+
+Threads: everything the browser sends (clicks, submits, typed state) and every
+public coroutine runs on one event loop, the widget's owner (see ``_owner.py``
+for why a kernel may deliver widget messages on another thread).
 
 Secrets: the password is read from the form, cleared from it at once and
 passed to ``session.login``; it is never stored, and no token ever reaches a
@@ -19,10 +23,12 @@ widget's synced state.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import html
 import logging
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Protocol, overload
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import ipywidgets as widgets
 import traitlets
@@ -33,6 +39,7 @@ from ..errors import DirectusError
 from ..session import RealtimeSession, SessionState
 from ..store import ChatMessage, StoreChange
 from ._news import MessageCallback, MessageNews
+from ._owner import OwnerLoop
 from ._tasks import TaskKeeper
 from .login_form import LoginForm, login_error_text
 from .message_form import MessageForm
@@ -62,6 +69,23 @@ class ChatSession(SessionLike, Protocol):
 
 
 SessionFactory = Callable[[], ChatSession]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _on_owner_loop(
+    method: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """A ChatWidget coroutine method that runs on the widget's owner loop, awaited from any."""
+
+    @functools.wraps(method)
+    async def run_on_owner(*args: P.args, **kwargs: P.kwargs) -> T:
+        widget = args[0]
+        assert isinstance(widget, ChatWidget)
+        return await widget._owner.run(method(*args, **kwargs))
+
+    return run_on_owner
 
 
 class ChatWidget(widgets.VBox):  # type: ignore[misc]
@@ -116,6 +140,9 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self.notice.add_class("dcw-notice")
         self.notice.layout.display = "none"
         super().__init__(**kwargs)
+        self._owner = OwnerLoop()
+        for part in (self.status_bar, self.login_form, self.message_list, self.message_form):
+            self._owner.adopt(part)
         self.add_class("dcw-chat")
         self._session: ChatSession | None = None
         self._room: ChatRoom | None = None
@@ -164,6 +191,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
 
     # -- the embedding API ----------------------------------------------------------
 
+    @_on_owner_loop
     async def login(self, email: str, password: str) -> None:
         """Log in, open the chat and show it (what the form does).
 
@@ -188,36 +216,36 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             self._logging_in = False
             self.login_form.busy = False
 
-    @overload
-    def send(self, content: str) -> Coroutine[Any, Any, ChatMessage]: ...
+    def send_message(
+        self, text: str
+    ) -> Awaitable[ChatMessage] | concurrent.futures.Future[ChatMessage]:
+        """Send a chat message; it shows at once as pending, and goes out even if not awaited.
 
-    @overload
-    def send(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None: ...
-
-    def send(
-        self, content: str | dict[str, Any], buffers: list[Any] | None = None
-    ) -> Coroutine[Any, Any, ChatMessage] | None:
-        """Send a chat message: ``await chat.send("hello")``; it shows at once as pending.
-
-        ``Widget.send(dict)`` (a custom message to the browser, which
-        ipywidgets itself uses for ``focus()``) still works: a dict goes there.
-
-        Returns:
-            for text, an awaitable of the message once settled: SENT, or
-            FAILED (kept in the list with a Retry button).
+        ``await chat.send_message("hello")`` returns the message once settled:
+        SENT, or FAILED (kept in the list with a Retry button, and never raised).
 
         Raises:
-            ValueError: blank or too long (when awaited).
-            RuntimeError: not logged in (when awaited).
+            ValueError: the text is blank, or longer than the limit (at once).
+            RuntimeError: not logged in (at once).
         """
-        if isinstance(content, dict):
-            super().send(content, buffers)
-            return None
-        return self._send_text(content)
+        room = self._require_room()
+        room.check_text(text)
+        return self._owner.start(room.send(text))
 
-    async def _send_text(self, text: str) -> ChatMessage:
-        return await self._require_room().send(text)
+    def send(self, content: Any, buffers: list[Any] | None = None) -> None:
+        """ipywidgets' custom message to the browser (a dict); chat text is :meth:`send_message`.
 
+        Raises:
+            TypeError: ``content`` is text (meant for :meth:`send_message`).
+        """
+        if isinstance(content, str):
+            raise TypeError(
+                "ChatWidget.send() is ipywidgets' message to the browser; "
+                "send chat text with `await chat.send_message(text)`"
+            )
+        super().send(content, buffers)
+
+    @_on_owner_loop
     async def retry(self, key: str) -> ChatMessage:
         """Send the FAILED message ``key`` again.
 
@@ -227,6 +255,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return await self._require_room().retry(key)
 
+    @_on_owner_loop
     async def load_older(self) -> int:
         """Read one page of older messages; returns how many were added.
 
@@ -238,6 +267,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self.message_list.older_loaded(None, has_older=room.has_older)
         return added
 
+    @_on_owner_loop
     async def logout(self) -> None:
         """Close the chat and the session, end the login on the server, show the login form.
 
@@ -277,10 +307,12 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return self._news.add(callback, include_own=include_own)
 
+    @_on_owner_loop
     async def settle(self) -> None:
         """Wait until what clicks and submits started (login, sends, paging) has finished."""
         await self._tasks.settle()
 
+    @_on_owner_loop
     async def aclose(self) -> None:
         """Close the session quietly (no logout), stop all work and close the widgets."""
         room, session = self._room, self._session
@@ -316,13 +348,16 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         if session is not None:
             self._leaving = True  # its CLOSED state is ours, not news
             self._detach()
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                logger.debug("no event loop to close the session on; it ends with the process")
-            else:
-                self._tasks.spawn(_close_quietly(room, session), "closing the session")
+            self._owner.call(self._close_in_background, room, session)
         super().close()
+
+    def _close_in_background(self, room: ChatRoom | None, session: ChatSession) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            logger.debug("no event loop to close the session on; it ends with the process")
+        else:
+            self._tasks.spawn(_close_quietly(room, session), "closing the session")
 
     # -- login and logout ------------------------------------------------------------
 
@@ -392,7 +427,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
 
     async def _send_from_form(self, text: str) -> None:
         try:
-            await self._send_text(text)
+            await self._require_room().send(text)
         except ValueError as exc:  # too long: say so, the text is not lost from the log
             self._show_notice(str(exc))
 
