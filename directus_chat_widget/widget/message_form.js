@@ -1,9 +1,17 @@
-// MessageForm view: a text box and a Send button.
+// MessageForm view: the composer. A text area that grows with what is typed,
+// Enter sends, Shift+Enter starts a new line, pasted line breaks stay.
 //
 // The text travels inside the custom message ({type: "submit", text}), not as a
-// synced trait: a click or Enter sent as its own message could otherwise reach
-// the kernel before the last keystrokes (ipywidgets buffers state updates while
-// one is in flight, but not custom messages).
+// synced trait: a send could otherwise reach the kernel before the last
+// keystrokes (ipywidgets buffers state updates while one is in flight, but not
+// custom messages).
+//
+// The box is disabled only while nobody is logged in. While the session
+// reconnects it stays usable (sends are held, not lost): disabling it, even
+// for a moment, would drop the focus and send the reader's next keystrokes to
+// JupyterLab as shortcuts.
+
+const MAX_ROWS = 8;
 
 function render({ model, el }) {
   const form = document.createElement("form");
@@ -12,54 +20,124 @@ function render({ model, el }) {
   // Lumino (JupyterLab) leaves keys typed in here to the form.
   form.setAttribute("data-lm-suppress-shortcuts", "true");
 
-  const input = document.createElement("input");
-  input.type = "text";
+  const input = document.createElement("textarea");
   input.className = "dcw-form-input";
+  input.rows = 1;
+  input.dir = "auto";
   input.setAttribute("aria-label", "Message");
+  input.setAttribute("enterkeyhint", "send");
 
   const button = document.createElement("button");
   button.type = "submit";
   button.className = "dcw-form-send";
   button.textContent = "Send";
 
-  form.append(input, button);
+  const hint = document.createElement("div");
+  hint.className = "dcw-form-hint";
+  hint.setAttribute("aria-live", "polite");
+
+  form.append(input, button, hint);
   el.append(form);
+
+  function limit() {
+    const value = Number(model.get("max_length"));
+    return value > 0 ? value : Infinity;
+  }
+
+  // Count as Python does: code points, after trimming.
+  function length(text) {
+    return [...text.trim()].length;
+  }
+
+  function grow() {
+    input.style.height = "auto";
+    const style = getComputedStyle(input);
+    const line = parseFloat(style.lineHeight) || 18;
+    const chrome = input.offsetHeight - input.clientHeight;
+    const padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+    const most = line * MAX_ROWS + padding + chrome;
+    input.style.height = `${Math.min(input.scrollHeight + chrome, most)}px`;
+    input.style.overflowY = input.scrollHeight + chrome > most ? "auto" : "hidden";
+  }
+
+  function showCount() {
+    const count = length(input.value);
+    const most = limit();
+    const over = count > most;
+    form.classList.toggle("dcw-form-over", over);
+    if (over) {
+      hint.textContent = `Too long: ${count} of ${most} characters. Shorten it to send.`;
+    } else if (count >= most * 0.9) {
+      hint.textContent = `${count} / ${most}`;
+    } else {
+      hint.textContent = "";
+    }
+    button.disabled = Boolean(model.get("disabled")) || over;
+  }
 
   function sync() {
     const disabled = Boolean(model.get("disabled"));
     input.disabled = disabled;
-    button.disabled = disabled;
     input.placeholder = model.get("placeholder") || "";
-    const limit = Number(model.get("max_length"));
-    if (limit > 0) input.maxLength = limit;
+    showCount();
+  }
+
+  function send() {
+    if (model.get("disabled")) return;
+    const text = input.value;
+    if (!text.trim()) return; // blank: nothing to send, keep the focus
+    if (length(text) > limit()) {
+      showCount(); // refused with a reason, never cut
+      return;
+    }
+    model.send({ type: "submit", text });
+    input.value = "";
+    grow();
+    showCount();
+    input.focus();
   }
 
   function onSubmit(event) {
     event.preventDefault();
-    if (model.get("disabled")) return;
-    const text = input.value;
-    if (!text.trim()) return; // blank: nothing to send, keep the focus
-    model.send({ type: "submit", text });
-    input.value = "";
-    input.focus();
+    send();
   }
 
-  // Keys typed here are the form's, not JupyterLab's command shortcuts.
-  function stopKeys(event) {
-    event.stopPropagation();
+  function onKey(event) {
+    event.stopPropagation(); // keys typed here are the form's, not JupyterLab's
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  }
+
+  function onInput() {
+    grow();
+    showCount();
+  }
+
+  let wasDisabled = Boolean(model.get("disabled"));
+  function onDisabled() {
+    sync();
+    const disabled = Boolean(model.get("disabled"));
+    // Just logged in: the reader's next keys belong here.
+    if (wasDisabled && !disabled && el.isConnected) input.focus();
+    wasDisabled = disabled;
   }
 
   form.addEventListener("submit", onSubmit);
-  input.addEventListener("keydown", stopKeys);
-  model.on("change:disabled", sync);
+  input.addEventListener("keydown", onKey);
+  input.addEventListener("input", onInput);
+  model.on("change:disabled", onDisabled);
   model.on("change:placeholder", sync);
   model.on("change:max_length", sync);
   sync();
+  requestAnimationFrame(grow);
 
   return () => {
     form.removeEventListener("submit", onSubmit);
-    input.removeEventListener("keydown", stopKeys);
-    model.off("change:disabled", sync);
+    input.removeEventListener("keydown", onKey);
+    input.removeEventListener("input", onInput);
+    model.off("change:disabled", onDisabled);
     model.off("change:placeholder", sync);
     model.off("change:max_length", sync);
   };

@@ -1,4 +1,7 @@
-"""MessageForm: a text box and a Send button; Enter sends, blank is ignored.
+"""MessageForm: the composer. A growing text area and a Send button.
+
+Enter sends, Shift+Enter adds a line, blank text is ignored, and text over
+``max_length`` is refused with a message in the browser (never cut).
 
 A small anywidget rather than ``ipywidgets.Text`` + ``Button``: the browser
 puts the text in the custom message that says "send", so the kernel can never
@@ -29,7 +32,8 @@ class MessageForm(anywidget.AnyWidget):
     """Where the reader types; calls ``on_submit`` callbacks with non-blank text.
 
     Attributes:
-        disabled: no typing or sending (the session is offline).
+        disabled: no typing or sending (nobody is logged in). Stays False while
+            the session reconnects: sends are held, and the reader keeps the focus.
         placeholder: the hint shown in the empty text box.
         max_length: the longest text the box accepts, in characters.
     """
