@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -224,10 +226,14 @@ def browser(chat: ChatWidget, monkeypatch: pytest.MonkeyPatch) -> Browser:
     return Browser(chat.message_list, monkeypatch)
 
 
+def browser_login(chat: ChatWidget, email: str, password: str) -> None:
+    """What the login view sends when Login is pressed (or Enter in a field)."""
+    content = {"type": "submit", "email": email, "password": password}
+    chat.login_form._handle_custom_msg(content, [])
+
+
 async def click_login(chat: ChatWidget, email: str, password: str) -> None:
-    chat.login_form.email.value = email
-    chat.login_form.password.value = password
-    chat.login_form.button.click()
+    browser_login(chat, email, password)
     await chat.settle()
 
 
@@ -260,7 +266,7 @@ async def test_an_empty_field_asks_to_fill_in_all_fields(
 ) -> None:
     await click_login(chat, email, password)
     assert chat.login_form.error == FILL_IN_ALL_FIELDS
-    assert FILL_IN_ALL_FIELDS in chat.login_form.message.value
+    assert chat.login_form.get_state()["error"] == FILL_IN_ALL_FIELDS  # what the view shows
     assert server.logins == []  # nothing was tried
     assert chat.stage == "login"
 
@@ -272,8 +278,8 @@ async def test_wrong_password_says_invalid_email_or_password(
     assert chat.login_form.error == INVALID_CREDENTIALS
     assert chat.stage == "login" and not chat.is_logged_in
     assert server.sessions[0].closed  # the failed session is not left open
-    assert not chat.login_form.button.disabled
-    assert chat.login_form.password.value == ""
+    assert not chat.login_form.busy
+    assert chat.login_form.email == "ada@example.com"  # kept for the next try
 
 
 async def test_an_unreachable_server_gets_its_own_message(
@@ -299,37 +305,34 @@ async def test_the_button_is_disabled_while_logging_in(
     chat: ChatWidget, server: FakeServer
 ) -> None:
     server.login_gate = asyncio.Event()
-    chat.login_form.email.value = "ada@example.com"
-    chat.login_form.password.value = PASSWORD
-    chat.login_form.button.click()
-    # The password leaves the widget at the click, before any waiting.
-    assert chat.login_form.password.value == ""
+    browser_login(chat, "ada@example.com", PASSWORD)
     while not server.logins:
         await asyncio.sleep(0)
-    assert chat.login_form.button.disabled
-    assert chat.login_form.button.description == "Logging in…"
+    assert chat.login_form.busy
     assert connection(chat) == "connecting"
-    chat.login_form.button.click()  # a second click while busy does nothing
+    assert not chat.status_bar.logged_in  # no Logout while the login runs
+    browser_login(chat, "ada@example.com", PASSWORD)  # a second submit while busy does nothing
     server.login_gate.set()
     await chat.settle()
     assert server.logins == ["ada@example.com"]
-    assert not chat.login_form.button.disabled
-    assert chat.stage == "chat"
+    assert not chat.login_form.busy
+    assert chat.stage == "chat" and chat.status_bar.logged_in
 
 
-async def test_enter_in_the_password_field_submits(chat: ChatWidget, server: FakeServer) -> None:
-    chat.login_form.email.value = "ada@example.com"
-    chat.login_form.password.value = PASSWORD
-    chat.login_form.password._handle_custom_msg({"event": "submit"}, [])
+async def test_a_malformed_login_message_is_ignored(chat: ChatWidget, server: FakeServer) -> None:
+    chat.login_form._handle_custom_msg({"type": "submit", "email": "ada@example.com"}, [])
+    chat.login_form._handle_custom_msg({"type": "submit", "email": 1, "password": 2}, [])
+    chat.login_form._handle_custom_msg(["submit"], [])
     await chat.settle()
-    assert chat.stage == "chat"
+    assert server.logins == [] and chat.login_form.error == ""
 
 
 async def test_login_error_text_is_shown_as_text(chat: ChatWidget, server: FakeServer) -> None:
     server.login_error = ServerError("<b>boom</b>", code="X")
     await click_login(chat, "ada@example.com", PASSWORD)
-    assert "&lt;b&gt;boom&lt;/b&gt;" in chat.login_form.message.value
-    assert "<b>" not in chat.login_form.message.value
+    # A sentence for people around the server's words, which stay text (the view
+    # sets it with textContent).
+    assert chat.login_form.error == "The server refused this while logging in: <b>boom</b>."
 
 
 # -- secrets ---------------------------------------------------------------------------
@@ -366,7 +369,7 @@ async def test_login_shows_the_latest_page_and_who_is_logged_in(
     assert [m.content for m in chat.messages] == [f"old {n}" for n in range(15, 25)]
     assert chat.children[1] is chat.message_list and chat.children[2] is chat.message_form
     assert connection(chat) == "connected"
-    assert chat.status_bar.user_label.value == "Logged in as Ada Lovelace"
+    assert chat.status_bar.user == "Ada Lovelace" and chat.status_bar.logged_in
     assert chat.user == ADA
     assert not chat.message_form.disabled
     first_page = browser.of_type("change")[-1]
@@ -628,7 +631,7 @@ async def test_a_failed_history_read_is_reported_and_ends_the_loading(
 # -- status and logout ----------------------------------------------------------------------
 
 
-async def test_the_form_is_disabled_while_offline_not_while_reconnecting(
+async def test_the_form_stays_usable_through_reconnects_and_outages(
     chat: ChatWidget, server: FakeServer
 ) -> None:
     await logged_in(chat)
@@ -637,12 +640,13 @@ async def test_the_form_is_disabled_while_offline_not_while_reconnecting(
     assert connection(chat) == "reconnecting"
     assert not chat.message_form.disabled  # sends are held by the session meanwhile
     session.set_state(SessionState.GAVE_UP)
-    assert connection(chat) == "offline" and chat.message_form.disabled
-    assert chat.status_bar.reconnect_button.layout.display is None
-    chat.status_bar.reconnect_button.click()
+    # Still enabled: disabling would take the reader's focus and keystrokes.
+    assert connection(chat) == "offline" and not chat.message_form.disabled
+    assert chat.status_bar.offers_reconnect
+    chat.status_bar._handle_custom_msg({"type": "reconnect"}, [])
     await chat.settle()
     assert connection(chat) == "connected" and not chat.message_form.disabled
-    assert chat.status_bar.reconnect_button.layout.display == "none"
+    assert not chat.status_bar.offers_reconnect
 
 
 async def test_logout_returns_to_the_login_form(
@@ -651,7 +655,7 @@ async def test_logout_returns_to_the_login_form(
     server.store("before")
     await logged_in(chat)
     browser.clear()
-    chat.status_bar.logout_button.click()
+    chat.status_bar._handle_custom_msg({"type": "logout"}, [])
     await chat.settle()
     session = server.sessions[-1]
     assert session.logged_out
@@ -804,13 +808,12 @@ async def test_clicks_from_another_thread_run_on_the_widgets_loop(server: FakeSe
     form = chat.login_form
     subshell = LoopThread()  # where a kernel with subshells handles comm messages
 
-    async def click(button: ipywidgets.Button) -> None:
-        comm_message(button, {"method": "custom", "content": {"event": "click"}})
+    async def click_logout() -> None:
+        comm_message(chat.status_bar, {"method": "custom", "content": {"type": "logout"}})
 
     async def log_in_by_form(password: str) -> None:
-        comm_message(form.email, {"method": "update", "state": {"value": "ada@example.com"}})
-        comm_message(form.password, {"method": "update", "state": {"value": password}})
-        await click(form.button)
+        content = {"type": "submit", "email": "ada@example.com", "password": password}
+        comm_message(form, {"method": "custom", "content": content})
 
     async def until(condition: Callable[[], bool]) -> None:
         for _ in range(int(TIMEOUT * 100)):
@@ -828,7 +831,7 @@ async def test_clicks_from_another_thread_run_on_the_widgets_loop(server: FakeSe
             await until(lambda: chat.stage == "chat")
             sent = await chat.send_message(f"from a cell after a subshell login {rounds}")
             assert sent.status is MessageStatus.SENT
-            subshell.run(click(chat.status_bar.logout_button))
+            subshell.run(click_logout())
             await until(lambda: chat.stage == "login")
             assert chat.last_error == "" and form.error == ""
         assert set(server.login_threads) == {here}
@@ -839,3 +842,42 @@ async def test_clicks_from_another_thread_run_on_the_widgets_loop(server: FakeSe
     finally:
         await chat.aclose()
         subshell.stop()
+
+
+# -- notices ---------------------------------------------------------------------------
+
+
+async def test_a_reconnect_failure_notice_ends_when_connected_again(
+    chat: ChatWidget, server: FakeServer
+) -> None:
+    await logged_in(chat)
+    session = server.sessions[-1]
+    session.set_state(SessionState.GAVE_UP)
+
+    async def refused() -> None:
+        raise ServerUnreachable("[Errno 111] Connection refused")
+
+    session.reconnect = refused  # type: ignore[method-assign]
+    chat.status_bar._handle_custom_msg({"type": "reconnect"}, [])
+    await chat.settle()
+    assert chat.last_error.startswith("Cannot reach the Directus server")
+    assert "Errno" not in chat.last_error  # a sentence, not the exception
+    session.set_state(SessionState.RECONNECTING)
+    assert chat.last_error  # still true: not connected yet
+    session.set_state(SessionState.READY)
+    assert chat.last_error == "" and chat.notice.layout.display == "none"
+
+
+def test_library_log_lines_never_print_on_their_own() -> None:
+    """Without a handler of ours, Python's last resort would print a warning into a cell."""
+    code = (
+        "import logging, directus_chat_widget\n"
+        "logging.getLogger('directus_chat_widget.session').warning('gave up reconnecting')\n"
+        "logging.getLogger('elsewhere').warning('an unrelated warning')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT * 3
+    )
+    assert done.returncode == 0, done.stderr
+    assert "gave up" not in done.stderr
+    assert "an unrelated warning" in done.stderr  # the probe: the last resort is still there

@@ -41,10 +41,11 @@ from ..store import ChatMessage, StoreChange
 from ._news import MessageCallback, MessageNews
 from ._owner import OwnerLoop
 from ._tasks import TaskKeeper
+from ._wording import explain
 from .login_form import LoginForm, login_error_text
 from .message_form import MessageForm
 from .message_list import DEFAULT_MAX_NODES, MessageList
-from .status import StatusBar, describe, display_name
+from .status import StatusBar, display_name
 
 __all__ = ["ChatSession", "ChatWidget"]
 
@@ -154,14 +155,15 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self._news = MessageNews(self._show_notice)
         self._tasks = TaskKeeper(self._report)
         self.last_error = ""
+        self._notice_until_connected = False
 
         self.login_form.on_submit(self._on_login_submit)
         self.message_form.on_submit(self._on_text_submit)
         self.message_list.on_load_older(self._on_load_older)
         self.message_list.on_retry(self._on_retry)
         self.message_list.on_discard(self._on_discard)
-        self.status_bar.logout_button.on_click(lambda _b: self._spawn(self.logout(), "logging out"))
-        self.status_bar.reconnect_button.on_click(lambda _b: self._spawn_reconnect())
+        self.status_bar.on_logout(lambda: self._spawn(self.logout(), "logging out"))
+        self.status_bar.on_reconnect(self._spawn_reconnect)
         self._layout_for(self.stage)
 
     # -- reading -------------------------------------------------------------------
@@ -209,8 +211,8 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         try:
             await self._open(email.strip(), password)
         except BaseException as exc:
-            url = self.config.url if self.config is not None else None
-            self.login_form.show_error(login_error_text(exc, url))
+            logger.info("login failed", exc_info=exc)
+            self.login_form.show_error(login_error_text(exc, self._url))
             raise
         finally:
             self._logging_in = False
@@ -497,24 +499,34 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         state = session.state if session is not None else None
         name = display_name(session.user, self._email) if session is not None else None
         self.status_bar.show(state, name if self._room is not None else None)
-        self.message_form.disabled = not (
-            self._live and describe(state) in ("connected", "reconnecting")
-        )
+        if self._notice_until_connected and state is SessionState.READY:
+            self._show_notice(None)
+        # Only a logout disables typing: a reconnect holds sends instead, and a
+        # box disabled even for a moment loses the reader's focus and keys.
+        self.message_form.disabled = not self._live
 
-    def _show_notice(self, text: str | None) -> None:
+    def _show_notice(self, text: str | None, *, until_connected: bool = False) -> None:
+        """Show ``text`` under the chat (None clears it).
+
+        ``until_connected``: the notice is about the connection, so it goes
+        away by itself once the session is connected again.
+        """
         self.last_error = text or ""
+        self._notice_until_connected = bool(text) and until_connected
         if not text:
             self.notice.value = ""
             self.notice.layout.display = "none"
             return
-        self.notice.value = (
-            f'<span style="color: var(--jp-error-color1, #d32f2f)">{html.escape(text)}</span>'
-        )
+        self.notice.value = f'<span class="dcw-notice-text">{html.escape(text)}</span>'
         self.notice.layout.display = None
 
     def _report(self, what: str, exc: BaseException) -> None:
         logger.error("%s failed", what, exc_info=exc)
-        self._show_notice(f"Error while {what}: {exc or type(exc).__name__}")
+        self._show_notice(explain(what, exc, self._url), until_connected=what == "reconnecting")
+
+    @property
+    def _url(self) -> str | None:
+        return self.config.url if self.config is not None else None
 
     def _require_room(self) -> ChatRoom:
         if self._room is None or not self._live:

@@ -1,77 +1,59 @@
-"""LoginForm: email, password and a Login button, made of core ipywidgets.
+"""LoginForm: email, password and a Login button, as one small anywidget.
 
-The form knows nothing about Directus: it checks that both fields are filled,
-then hands ``(email, password)`` to its ``on_submit`` callbacks and clears the
-password from the widget at once, so the secret lives in the kernel only for
-the call that uses it and never stays in a synced trait.
+The form knows nothing about Directus: it checks that both fields are
+filled, then hands ``(email, password)`` to its ``on_submit`` callbacks. The
+password never becomes widget state: the browser puts it in the one custom
+message that says "log in", the kernel passes it on and keeps nothing, and the
+view empties its field at once.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-import ipywidgets as widgets
+import anywidget
 import traitlets
 
 from .._callbacks import CallbackList
-from ..errors import ConfigError, InvalidCredentials, ServerUnreachable
+from ._wording import FILL_IN_ALL_FIELDS, INVALID_CREDENTIALS, explain
 
 __all__ = ["FILL_IN_ALL_FIELDS", "INVALID_CREDENTIALS", "LoginForm", "login_error_text"]
 
-
-FILL_IN_ALL_FIELDS = "Please fill in all fields"
-INVALID_CREDENTIALS = "Invalid email or password"
+_HERE = Path(__file__).parent
 
 SubmitCallback = Callable[[str, str], None]
 
 
 def login_error_text(exc: BaseException, url: str | None = None) -> str:
     """What the form says about a failed login (``url``: the server tried)."""
-    if isinstance(exc, InvalidCredentials):
-        return INVALID_CREDENTIALS
-    if isinstance(exc, ServerUnreachable):
-        where = f" at {url}" if url else ""
-        return f"Cannot reach the Directus server{where}. Is it running?"
-    if isinstance(exc, ConfigError):
-        return str(exc)
-    return f"Login failed: {exc or type(exc).__name__}"
+    return explain("logging in", exc, url)
 
 
-class LoginForm(widgets.VBox):  # type: ignore[misc]
+class LoginForm(anywidget.AnyWidget):
     """Email + password + Login, with one line for what went wrong.
 
     Attributes:
-        email: the email field (``ipywidgets.Text``).
-        password: the password field (``ipywidgets.Password``), emptied on submit.
-        button: the Login button.
-        message: where errors are shown (escaped text in an ``HTML`` widget).
-        busy: True while a login is running; disables the button.
+        email: the email shown in the field (kept after a failed login; a
+            caller may pre-fill it). Never the password.
+        error: the error shown under the button, as plain text ("" for none).
+        busy: True while a login is running: the fields and button are disabled.
     """
 
-    busy = traitlets.Bool(False)
+    _esm = _HERE / "login_form.js"
+    _css = _HERE / "login_form.css"
+
+    email = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    busy = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
-        self.email = widgets.Text(placeholder="Email", description="Email")
-        self.password = widgets.Password(placeholder="Password", description="Password")
-        self.button = widgets.Button(description="Login", button_style="primary", icon="sign-in")
-        self.message = widgets.HTML("")
-        self.email.add_class("dcw-login-email")
-        self.password.add_class("dcw-login-password")
-        self.button.add_class("dcw-login-button")
-        self.message.add_class("dcw-login-message")
-        super().__init__(children=(self.email, self.password, self.button, self.message), **kwargs)
-        self.add_class("dcw-login")
+        super().__init__(**kwargs)
         self._callbacks: CallbackList[[str, str]] = CallbackList(
             "a login form callback", on_error=lambda exc: self.show_error(f"Login failed: {exc}")
         )
-        self._error = ""
-        self.button.on_click(lambda _button: self.submit())
-        # Enter in either field submits: the Text view sends {"event": "submit"}
-        # (Text.on_submit is deprecated, so listen to the message itself).
-        self.email.on_msg(self._on_field_msg)
-        self.password.on_msg(self._on_field_msg)
+        self.on_msg(self._on_frontend_msg)
 
     def on_submit(self, callback: SubmitCallback) -> Callable[[], None]:
         """Call ``callback(email, password)`` for every filled-in submission.
@@ -81,20 +63,19 @@ class LoginForm(widgets.VBox):  # type: ignore[misc]
         """
         return self._callbacks.add(callback)
 
-    def submit(self) -> bool:
-        """Submit what the fields hold (what clicking Login does).
+    def submit(self, email: str, password: str) -> bool:
+        """Submit a login (what pressing Login or Enter in the browser does).
 
-        The password field is emptied whatever happens next. An empty field
-        shows "Please fill in all fields" and calls nobody.
+        An empty field shows "Please fill in all fields" and calls nobody;
+        so does a submit while a login is running.
 
         Returns:
             True when the callbacks were called.
         """
         if self.busy:
             return False
-        email = self.email.value.strip()
-        password = self.password.value
-        self.password.value = ""  # cleared before anything can fail or wait
+        email = email.strip()
+        self.email = email
         if not email or not password:
             self.show_error(FILL_IN_ALL_FIELDS)
             return False
@@ -104,28 +85,11 @@ class LoginForm(widgets.VBox):  # type: ignore[misc]
 
     def show_error(self, text: str | None) -> None:
         """Show ``text`` (as text, never markup) under the button; None clears it."""
-        self._error = text or ""
-        if not text:
-            self.message.value = ""
+        self.error = text or ""
+
+    def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") != "submit":
             return
-        self.message.value = (
-            f'<span class="dcw-error" style="color: var(--jp-error-color1, #d32f2f)">'
-            f"{html.escape(text)}</span>"
-        )
-
-    @property
-    def error(self) -> str:
-        """The error shown now, as plain text ("" when none)."""
-        return self._error
-
-    @traitlets.observe("busy")
-    def _busy_changed(self, change: dict[str, Any]) -> None:
-        busy = bool(change["new"])
-        self.button.disabled = busy
-        self.button.description = "Logging in…" if busy else "Login"
-        self.email.disabled = busy
-        self.password.disabled = busy
-
-    def _on_field_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("event") == "submit":
-            self.submit()
+        email, password = content.get("email"), content.get("password")
+        if isinstance(email, str) and isinstance(password, str):
+            self.submit(email, password)

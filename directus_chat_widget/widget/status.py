@@ -1,30 +1,29 @@
 """StatusBar: connection state, who is logged in, Reconnect and Logout.
 
-The words shown are derived from :class:`SessionState` by :func:`describe`,
-a pure function, so the mapping is tested without any widget.
+An anywidget, styled like the message list. The words shown are derived from
+:class:`SessionState` by :func:`describe`, a pure function, so the mapping is
+tested without any widget. The view also notices when its kernel goes away
+(restarted or shut down): the widget can then no longer be updated, so it
+says so, and what to do, instead of showing a state that is no longer true.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Literal
 
-import ipywidgets as widgets
+import anywidget
+import traitlets
 
+from .._callbacks import CallbackList
 from ..session import SessionState
 
 __all__ = ["Connection", "StatusBar", "describe", "display_name"]
 
-Connection = Literal["connected", "connecting", "reconnecting", "offline", "logged out"]
+_HERE = Path(__file__).parent
 
-_COLOURS: dict[Connection, str] = {
-    "connected": "var(--jp-success-color1, #2e7d32)",
-    "connecting": "var(--jp-warn-color1, #ef6c00)",
-    "reconnecting": "var(--jp-warn-color1, #ef6c00)",
-    "offline": "var(--jp-error-color1, #d32f2f)",
-    "logged out": "var(--jp-ui-font-color2, #777)",
-}
+Connection = Literal["connected", "connecting", "reconnecting", "offline", "logged out"]
 
 
 def describe(state: SessionState | None) -> Connection:
@@ -50,51 +49,61 @@ def display_name(user: Mapping[str, Any] | None, fallback: str = "") -> str:
     return name or fallback
 
 
-class StatusBar(widgets.HBox):  # type: ignore[misc]
+class StatusBar(anywidget.AnyWidget):
     """One line: a coloured state, the user's name, Reconnect (when offline), Logout.
 
     Attributes:
-        state_label: the state, as escaped HTML.
-        user_label: who is logged in.
-        reconnect_button: shown only while offline.
-        logout_button: shown while a session exists.
+        connection: what the reader is told (see :func:`describe`).
+        user: who is logged in ("" for nobody).
+        logged_in: a chat is open (Logout is offered only then, not while logging in).
     """
 
+    _esm = _HERE / "status.js"
+    _css = _HERE / "status.css"
+
+    connection = traitlets.Unicode("logged out").tag(sync=True)
+    user = traitlets.Unicode("").tag(sync=True)
+    logged_in = traitlets.Bool(False).tag(sync=True)
+
     def __init__(self, **kwargs: Any) -> None:
-        self.state_label = widgets.HTML("")
-        self.user_label = widgets.Label("")
-        self.reconnect_button = widgets.Button(description="Reconnect", icon="refresh")
-        self.logout_button = widgets.Button(description="Logout", icon="sign-out")
-        self.state_label.add_class("dcw-status-state")
-        self.user_label.add_class("dcw-status-user")
-        self.reconnect_button.add_class("dcw-status-reconnect")
-        self.logout_button.add_class("dcw-status-logout")
-        for button in (self.reconnect_button, self.logout_button):
-            button.layout.width = "auto"
-        super().__init__(
-            children=(
-                self.state_label,
-                self.user_label,
-                self.reconnect_button,
-                self.logout_button,
-            ),
-            **kwargs,
-        )
-        self.layout.align_items = "center"
-        self.layout.justify_content = "space-between"
-        self.add_class("dcw-status")
-        self.connection: Connection = "logged out"
-        self.show(None, None)
+        super().__init__(**kwargs)
+        self._logout: CallbackList[[]] = CallbackList("a logout callback")
+        self._reconnect: CallbackList[[]] = CallbackList("a reconnect callback")
+        self.on_msg(self._on_frontend_msg)
 
     def show(self, state: SessionState | None, user: str | None) -> None:
-        """Show ``state`` and the name of who is logged in (None: nobody)."""
-        self.connection = describe(state)
-        colour = _COLOURS[self.connection]
-        self.state_label.value = (
-            f'<span class="dcw-status-{self.connection.replace(" ", "-")}" '
-            f'style="color: {colour}">● {html.escape(self.connection)}</span>'
-        )
-        self.user_label.value = f"Logged in as {user}" if user else ""
-        logged_in = state is not None and self.connection != "logged out"
-        self.logout_button.layout.display = None if logged_in else "none"
-        self.reconnect_button.layout.display = None if self.connection == "offline" else "none"
+        """Show ``state`` and the name of who is logged in (None: no chat is open)."""
+        with self.hold_sync():
+            self.connection = describe(state)
+            self.user = user or ""
+            self.logged_in = user is not None and self.connection != "logged out"
+
+    @property
+    def offers_reconnect(self) -> bool:
+        """Whether the Reconnect button shows (the session gave up)."""
+        return self.connection == "offline"
+
+    def on_logout(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` when the reader clicks Logout; returns a remover."""
+        return self._logout.add(callback)
+
+    def on_reconnect(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` when the reader clicks Reconnect; returns a remover."""
+        return self._reconnect.add(callback)
+
+    def click_logout(self) -> None:
+        """What clicking Logout does (ignored when it is not shown)."""
+        if self.logged_in:
+            self._logout()
+
+    def click_reconnect(self) -> None:
+        """What clicking Reconnect does (ignored when it is not shown)."""
+        if self.offers_reconnect:
+            self._reconnect()
+
+    def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "logout":
+            self.click_logout()
+        elif kind == "reconnect":
+            self.click_reconnect()
