@@ -261,3 +261,58 @@ def test_default_version_has_a_committed_lock_file() -> None:
     )
     lock = json.loads(lock_path.read_text())
     assert lock["packages"]["node_modules/directus"]["version"] == DEFAULT_DIRECTUS_VERSION
+
+
+# -- a data folder keeps its port ---------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_up_reuses_the_data_folders_last_port(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    first = _cli("up", "--port", "0", *data, cwd=tmp_path)
+    try:
+        assert first.returncode == 0, first.stderr
+        url = (tmp_path / ".env").read_text().strip().split("=", 1)[1]
+        assert _cli("down", *data, cwd=tmp_path).returncode == 0
+        again = _cli("up", *data, cwd=tmp_path)  # no --port: the folder's own comes back
+        assert again.returncode == 0, again.stderr
+        assert f"at {url}" in again.stdout
+        assert "WARNING" not in again.stderr
+        assert (tmp_path / ".env").read_text().strip() == f"DIRECTUS_URL={url}"
+    finally:
+        _cli("down", *data, cwd=tmp_path)
+
+
+@pytest.mark.integration
+def test_a_taken_last_port_moves_the_server_loudly_and_an_asked_port_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from directus_chat_widget.local import chat_server
+
+    monkeypatch.setenv("DIRECTUS_CHAT_PORT", "0")  # never fall back onto a developer's 8055
+    folder, env_file = tmp_path / "data", tmp_path / ".env"
+    said: list[str] = []
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        old = squatter.getsockname()[1]
+        # The folder last ran on `old` (as a start would have recorded it), now taken.
+        settings, _ = load_or_create_settings(folder, DEFAULT_DIRECTUS_VERSION)
+        settings.with_port(old).save(folder)
+        server, _ = chat_server(folder, env_file=env_file, progress=said.append)
+        try:
+            assert server.port != old
+            warning = [line for line in said if line.startswith("WARNING")]
+            assert len(warning) == 1, said
+            assert f"from http://127.0.0.1:{old} to {server.url}" in warning[0]
+            assert f"port {old} is in use" in warning[0] and "restart their kernels" in warning[0]
+            assert env_file.read_text().strip() == f"DIRECTUS_URL={server.url}"
+        finally:
+            server.stop()
+    asked = free_port()
+    server, _ = chat_server(folder, port=asked, env_file=env_file, progress=said.append)
+    try:
+        assert server.port == asked  # the folder's last port is free again, but asked wins
+        assert "a port was asked for" in said[-1]
+    finally:
+        server.stop()

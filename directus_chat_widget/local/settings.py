@@ -17,7 +17,13 @@ import platformdirs
 
 from ..errors import DataFolderMismatch
 
-__all__ = ["ADMIN_EMAIL", "ServerSettings", "default_data_dir", "load_or_create_settings"]
+__all__ = [
+    "ADMIN_EMAIL",
+    "ServerSettings",
+    "default_data_dir",
+    "last_port",
+    "load_or_create_settings",
+]
 
 SETTINGS_FILE = "directus-chat.json"
 ADMIN_EMAIL = "admin@example.com"
@@ -57,6 +63,18 @@ class ServerSettings:
         with os.fdopen(fd, "w") as handle:
             json.dump(asdict(self), handle, indent=2)
         tmp.replace(path)
+
+
+def last_port(data_dir: Path) -> int | None:
+    """The port the folder's server last started on; None for a new folder.
+
+    Read without creating anything, so asking about a folder never makes one.
+    """
+    path = data_dir / SETTINGS_FILE
+    if not path.is_file():
+        return None
+    port = json.loads(path.read_text()).get("port")
+    return int(port) if isinstance(port, int) and port > 0 else None
 
 
 def load_or_create_settings(data_dir: Path, version: str) -> tuple[ServerSettings, bool]:

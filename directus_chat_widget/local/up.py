@@ -3,19 +3,28 @@
 ``chat_server()`` adopts a local Directus that already runs for the data
 folder, or starts one; applies the chat schema and demo users; and writes
 ``DIRECTUS_URL`` into a ``.env`` file so every later notebook finds it.
+
+A data folder keeps its port between starts: notebooks and widgets opened
+earlier hold the old URL and keep reconnecting to it, so moving costs them a
+kernel restart. When the port must change anyway (the old one is taken), the
+move is announced in one warning line, never done silently.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from ..config import find_dotenv, write_env_value
 from .install import DEFAULT_DIRECTUS_VERSION, Progress
 from .schema import DEMO_USERS, SchemaReport
-from .server import DEFAULT_PORT, LocalDirectus, port_is_free
+from .server import DEFAULT_PORT, HOST, LocalDirectus, port_is_free
+from .settings import default_data_dir, last_port
 
 __all__ = ["chat_server"]
+
+logger = logging.getLogger(__name__)
 
 
 def _env_file_default() -> Path:
@@ -24,6 +33,31 @@ def _env_file_default() -> Path:
     if override:
         return Path(override)
     return find_dotenv() or Path.cwd() / ".env"
+
+
+def _port_to_start_on(port: int | None, last: int | None) -> int:
+    """An asked-for port wins; then the folder's last port while it is free; then the default."""
+    if port is not None:
+        return port
+    if last is not None and port_is_free(last):
+        return last
+    wanted = int(os.environ.get("DIRECTUS_CHAT_PORT", DEFAULT_PORT))
+    return wanted if wanted == 0 or port_is_free(wanted) else 0
+
+
+def _announce_move(
+    server: LocalDirectus, last: int, asked: bool, env_file: Path, progress: Progress | None
+) -> None:
+    why = "a port was asked for" if asked else f"port {last} is in use by something else"
+    message = (
+        f"WARNING: the Directus URL changed from http://{HOST}:{last} to {server.url} ({why}). "
+        f"Notebooks and widgets opened before keep trying the old URL: restart their kernels "
+        f"(DIRECTUS_URL in {env_file} now holds the new one)."
+    )
+    if progress is not None:
+        progress(message)
+    else:
+        logger.warning("%s", message)
 
 
 def chat_server(
@@ -39,8 +73,11 @@ def chat_server(
 
     Args:
         data_dir: the server's data folder (default: per user, or ``DIRECTUS_CHAT_DATA``).
-        port: ``None`` tries 8055 (or ``DIRECTUS_CHAT_PORT``) and takes a free port if
-            that is taken; a number insists on it; ``0`` always takes a free one.
+        port: ``None`` reuses the port the data folder last ran on while it is free,
+            else tries 8055 (or ``DIRECTUS_CHAT_PORT``), else takes a free one; a
+            number insists on it; ``0`` always takes a free one. A URL that differs
+            from the folder's last one is announced as a warning through ``progress``
+            (or the log when ``progress`` is None).
         env_file: where to write ``DIRECTUS_URL`` (default: ``DIRECTUS_CHAT_ENV_FILE``,
             else the nearest ``.env`` up from the current folder, else ``./.env``).
         demo_users: create the two demo accounts.
@@ -50,13 +87,16 @@ def chat_server(
         NodeNotFound, InstallFailed, DataFolderMismatch, PortInUse, StartupFailed,
         PermissionRefused: see :class:`LocalDirectus` and ``apply_chat_schema``.
     """
-    if port is None:
-        wanted = int(os.environ.get("DIRECTUS_CHAT_PORT", DEFAULT_PORT))
-        port = wanted if wanted == 0 or port_is_free(wanted) else 0
-    server = LocalDirectus(data_dir, port=port, version=version, progress=progress)
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    last = last_port(folder)
+    target = Path(env_file) if env_file is not None else _env_file_default()
+    server = LocalDirectus(
+        folder, port=_port_to_start_on(port, last), version=version, progress=progress
+    )
     if not server.attach():
         server.start()
+        if last is not None and server.port != last:
+            _announce_move(server, last, port is not None, target.resolve(), progress)
     report = server.setup_chat(demo_users=DEMO_USERS if demo_users else ())
-    target = Path(env_file) if env_file is not None else _env_file_default()
     write_env_value(target, "DIRECTUS_URL", server.url)
     return server, report
