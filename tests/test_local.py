@@ -190,6 +190,41 @@ def test_startup_timeout_stops_the_process(tmp_path: Path) -> None:
     assert not server.is_running()
 
 
+def _processes_working_in(folder: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and os.readlink(entry / "cwd").startswith(str(folder)):
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+@pytest.mark.integration
+def test_ctrl_c_while_starting_leaves_no_process(tmp_path: Path) -> None:
+    import signal
+    import threading
+    import time
+
+    pid_file = tmp_path / "directus.pid"
+
+    def interrupt_once_spawned() -> None:
+        deadline = time.monotonic() + 12 * TIMEOUT
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does to this process
+
+    server = LocalDirectus(tmp_path, port=0, startup_timeout=12 * TIMEOUT)
+    threading.Thread(target=interrupt_once_spawned, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        server.start()
+    pid = json.loads(pid_file.read_text())["pid"] if pid_file.exists() else None
+    assert pid is None, "the pid record of a server that was stopped should be gone"
+    assert not server.is_running()
+    assert not _processes_working_in(tmp_path), "a Directus outlived the interrupted start"
+
+
 @pytest.mark.integration
 def test_a_crashing_server_reports_its_own_output(tmp_path: Path) -> None:
     server = LocalDirectus(tmp_path, port=0, env={"DB_CLIENT": "no-such-database-client"})

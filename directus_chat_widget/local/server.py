@@ -215,7 +215,13 @@ class LocalDirectus:
         if not (self.data_dir / "database.sqlite").is_file():
             self._bootstrap(runtime, cli, env)
         self._spawn(runtime, cli, env)
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            # Ctrl-C (or any error) while waiting: the half-started server goes too,
+            # or it would outlive its caller with nobody left to stop it.
+            self.stop()
+            raise
         return self
 
     def attach(self) -> bool:
