@@ -2,9 +2,12 @@
 #   make lab    local Directus + JupyterLab on the tutorial notebooks
 #   make test   the whole test suite (unit, integration, notebooks, browser)
 # Directus itself is installed once into a per-user cache (first time: ~3-5 min).
+# `make lab LAB_ARGS="--port 0 --lab-port 0 --no-browser"` passes options to
+# `directus-chat lab` (see `.venv/bin/directus-chat lab --help`).
 
 PYTHON ?= python3
 VENV   ?= .venv
+LAB_ARGS ?=
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
@@ -17,8 +20,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	rm -f $(VENV)/.installed-* && touch $@
 
+# directus-chat runs JupyterLab on the venv's own Python, so nothing needs activating.
 lab: $(STAMP)
-	$(BIN)/directus-chat lab
+	$(BIN)/directus-chat lab $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/directus-chat install

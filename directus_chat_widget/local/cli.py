@@ -6,7 +6,7 @@
     directus-chat status    is it running, where, how much memory
     directus-chat logs      the tail of its log
     directus-chat install   only install Directus into the cache
-    directus-chat lab       up, then JupyterLab on the tutorial notebooks; down on exit
+    directus-chat lab       up, then JupyterLab on the tutorial notebooks; Ctrl-C stops both
 
 Errors print one line (plus the server's or npm's last lines when they help),
 never a traceback, and exit with status 1.
@@ -15,8 +15,7 @@ never a traceback, and exit with status 1.
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from ..errors import DirectusError, InstallFailed, StartupFailed
 from .install import DEFAULT_DIRECTUS_VERSION, ensure_installed
+from .lab import DEFAULT_LAB_PORT, LabOptions, run_lab
 from .schema import DEMO_USERS
 from .server import DEFAULT_PORT, LocalDirectus
 from .settings import SETTINGS_FILE
@@ -34,6 +34,17 @@ __all__ = ["main"]
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _say_if_possible(message: str) -> None:
+    # After a hang-up (SIGHUP) the terminal is gone: the clean-up must go on regardless.
+    with contextlib.suppress(OSError):
+        _say(message)
+
+
+def _show_if_possible(message: str) -> None:
+    with contextlib.suppress(OSError):
+        print(message, flush=True)
 
 
 def _server(args: argparse.Namespace) -> LocalDirectus:
@@ -106,17 +117,18 @@ def _cmd_install(args: argparse.Namespace) -> int:
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
-    if shutil.which("jupyter") is None:
-        raise DirectusError("JupyterLab is not installed: pip install 'directus-chat-widget[lab]'")
-    _cmd_up(args)
-    command = ["jupyter", "lab", str(args.notebooks), "--ServerApp.ip=127.0.0.1"]
-    try:
-        return subprocess.call(command)
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        if not args.keep_running:
-            _cmd_down(args)
+    options = LabOptions(
+        notebooks=Path(args.notebooks).resolve(),
+        data_dir=Path(args.data_dir) if args.data_dir is not None else None,
+        port=args.port,
+        version=args.directus_version,
+        env_file=Path(args.env_file),
+        demo_users=not args.no_demo_users,
+        lab_port=args.lab_port,
+        open_browser=not args.no_browser,
+        keep_running=args.keep_running,
+    )
+    return run_lab(options, say=_say_if_possible, show=_show_if_possible)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,11 +155,20 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--no-demo-users", action="store_true", help="create no demo accounts")
     up.set_defaults(run=_cmd_up)
 
-    lab = commands.add_parser("lab", parents=[common], help="up, then JupyterLab on the notebooks")
-    lab.add_argument("--port", type=int, default=None)
-    lab.add_argument("--env-file", default=".env")
-    lab.add_argument("--no-demo-users", action="store_true")
+    lab = commands.add_parser(
+        "lab", parents=[common], help="up, then JupyterLab on the notebooks; Ctrl-C stops both"
+    )
+    lab.add_argument("--port", type=int, default=None, help="Directus' port (as for `up`)")
+    lab.add_argument("--env-file", default=".env", help="where to write DIRECTUS_URL")
+    lab.add_argument("--no-demo-users", action="store_true", help="create no demo accounts")
     lab.add_argument("--notebooks", default="notebooks", help="folder to open")
+    lab.add_argument(
+        "--lab-port",
+        type=int,
+        default=None,
+        help=f"JupyterLab's port (default {DEFAULT_LAB_PORT}, or a free one if taken)",
+    )
+    lab.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     lab.add_argument("--keep-running", action="store_true", help="leave Directus up on exit")
     lab.set_defaults(run=_cmd_lab)
 
