@@ -8,11 +8,16 @@ and a real :class:`MessageList`, so the Python side under test is the real one.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from support import CHROMIUM, CHROMIUM_ARGS, XSS
+from support import CHROMIUM, CHROMIUM_ARGS, TIMEOUT, XSS
 
 from directus_chat_widget.store import MessageStore
 from directus_chat_widget.widget import MessageList
@@ -51,6 +56,16 @@ class Relay:
         return keys
 
 
+NEW_YORK = ZoneInfo("America/New_York")
+ADA = {"id": "u-ada", "first_name": "Ada", "last_name": "Lovelace"}
+# Another Ada: the same first name, another person.
+ADA_BYRON = {"id": "u-ada-byron", "first_name": "Ada", "last_name": "Byron"}
+GRACE = {"id": "u-grace", "first_name": "Grace", "last_name": "Hopper"}
+LONG_WORDS = "Thewholesentenceisonewordwithoutanyspacesinitatall " * 3
+
+AT_BOTTOM = "(s) => s.scrollHeight - s.scrollTop - s.clientHeight < 2"
+
+
 @pytest.fixture
 async def chromium_page() -> AsyncIterator[Any]:
     if not CHROMIUM.exists():
@@ -61,18 +76,83 @@ async def chromium_page() -> AsyncIterator[Any]:
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         try:
-            yield await browser.new_page(viewport={"width": 900, "height": 700})
+            # Dates are drawn in the reader's timezone: make it one with a known offset.
+            yield await browser.new_page(
+                viewport={"width": 900, "height": 700},
+                locale="en-US",
+                timezone_id="America/New_York",
+            )
         finally:
             await browser.close()
 
 
-def row(n: int, author: dict[str, Any], text: str | None = None) -> dict[str, Any]:
+def row(
+    n: int, author: dict[str, Any], text: str | None = None, at: datetime | None = None
+) -> dict[str, Any]:
+    when = "2026-11-29T03:04:05.000Z" if at is None else at.astimezone(UTC).isoformat()
     return {
         "id": n,
         "content": text if text is not None else f"message {n}",
-        "date_created": "2026-11-29T03:04:05.000Z",
+        "date_created": when,
         "user_created": author,
     }
+
+
+async def open_list(
+    page: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    height: str = "300px",
+    css: str = "",
+    **sizes: int,
+) -> tuple[MessageStore, MessageList, Relay]:
+    """The standalone list view over a real MessageList (Ada logged in), past its first snapshot."""
+    state = {"max_nodes": 500, "empty_text": "No messages yet.", "height": height}
+    await page.set_content(standalone_page("message_list", state, css=css))
+    await page.wait_for_function("() => window.dcw && window.dcw.ready")
+    shown = MessageList(**sizes)
+    shown.own_id = ADA["id"]
+    relay = Relay(page, shown, monkeypatch)
+    await relay.pump()
+    return MessageStore(), shown, relay
+
+
+async def at_bottom(page: Any) -> bool:
+    return bool(await page.eval_on_selector(".dcw-list-scroller", AT_BOTTOM))
+
+
+async def settles_at_bottom(page: Any) -> None:
+    """The observers run on the next frame: wait for the view to get to the bottom."""
+    scroller = await page.query_selector(".dcw-list-scroller")
+    await page.wait_for_function(AT_BOTTOM, arg=scroller, timeout=TIMEOUT * 1000)
+
+
+async def next_frame(page: Any) -> None:
+    await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+
+
+async def top_of(page: Any, key: str) -> float:
+    """Where the message ``key`` is, from the top of the scrolling box."""
+    top: float = await page.evaluate(
+        """(key) => {
+            const scroller = document.querySelector(".dcw-list-scroller");
+            const node = document.querySelector(`.dcw-msg[data-key="${key}"]`);
+            return node.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+        }""",
+        key,
+    )
+    return top
+
+
+async def first_in_sight(page: Any) -> str:
+    key: str = await page.evaluate(
+        """() => {
+            const top = document.querySelector(".dcw-list-scroller").getBoundingClientRect().top;
+            const nodes = [...document.querySelectorAll(".dcw-msg")];
+            return nodes.find((n) => n.getBoundingClientRect().bottom > top).dataset.key;
+        }"""
+    )
+    return key
 
 
 async def test_the_list_view_is_bounded_pages_back_and_marks_new_messages(
@@ -81,26 +161,11 @@ async def test_the_list_view_is_bounded_pages_back_and_marks_new_messages(
     from playwright.async_api import expect
 
     page = chromium_page
-    ada = {"id": "u-ada", "first_name": "Ada", "last_name": "Lovelace"}
-    grace = {"id": "u-grace", "first_name": "Grace", "last_name": "Hopper"}
-    state = {"max_nodes": 500, "empty_text": "No messages yet.", "height": "300px"}
-    await page.set_content(standalone_page("message_list", state))
-    await page.wait_for_function("() => window.dcw && window.dcw.ready")
-    store, shown = MessageStore(), MessageList(page_size=50, snapshot_size=100)
-    shown.own_id = "u-ada"
-    relay = Relay(page, shown, monkeypatch)
+    ada, grace = ADA, GRACE
+    store, shown, relay = await open_list(page, monkeypatch, page_size=50, snapshot_size=100)
     retried: list[str] = []
     shown.on_retry(retried.append)
-    await relay.pump()  # the view's first request: a snapshot (empty)
     await expect(page.locator(".dcw-list-empty")).to_have_text("No messages yet.")
-
-    async def at_bottom() -> bool:
-        return bool(
-            await page.eval_on_selector(
-                ".dcw-list-scroller",
-                "(s) => s.scrollHeight - s.scrollTop - s.clientHeight < 2",
-            )
-        )
 
     # 600 appends, one message each: the view keeps the newest 500.
     for n in range(1001, 1601):
@@ -108,7 +173,7 @@ async def test_the_list_view_is_bounded_pages_back_and_marks_new_messages(
     await relay.pump()
     keys = await relay.keys()
     assert len(keys) == 500 and keys[0] == "id:1101" and keys[-1] == "id:1600"
-    assert await at_bottom()
+    assert await at_bottom(page)
     older = page.locator(".dcw-list-older")
     await expect(older).to_be_visible()
     await expect(page.locator(".dcw-list-new")).to_be_hidden()
@@ -132,27 +197,27 @@ async def test_the_list_view_is_bounded_pages_back_and_marks_new_messages(
     shown.apply(store.add_rows([row(1601, grace)]))
     await relay.pump()
     assert "id:1601" not in await relay.keys()
-    await expect(marker).to_have_text("New messages (1) ↓")
+    await expect(marker).to_have_text("1 new message ↓")
     await marker.click()
     await relay.pump()
     keys = await relay.keys()
     assert len(keys) == 100 and keys[-1] == "id:1601"
     await expect(marker).to_be_hidden()
-    assert await at_bottom()
+    assert await at_bottom(page)
 
     # Scrolled up: no jump, a marker instead; back at the bottom it goes away.
     await page.eval_on_selector(".dcw-list-scroller", "(s) => { s.scrollTop = 0; }")
     shown.apply(store.add_rows([row(1602, grace)]))
     await relay.pump()
-    await expect(marker).to_have_text("New messages ↓")
-    assert not await at_bottom()
+    await expect(marker).to_have_text("1 new message ↓")
+    assert not await at_bottom(page)
     await page.eval_on_selector(".dcw-list-scroller", "(s) => { s.scrollTop = s.scrollHeight; }")
     await expect(marker).to_be_hidden()
 
     # At the bottom: a new message scrolls into view; markup stays text.
     shown.apply(store.add_rows([row(1603, grace, XSS)]))
     await relay.pump()
-    assert await at_bottom()
+    assert await at_bottom(page)
     await expect(page.locator(".dcw-msg-text").last).to_have_text(XSS)
     assert await page.locator(".dcw-list img").count() == 0
 
@@ -161,7 +226,7 @@ async def test_the_list_view_is_bounded_pages_back_and_marks_new_messages(
     shown.apply(pending)
     await relay.pump()
     mine = page.locator(".dcw-msg.dcw-own")
-    await expect(mine).to_have_class("dcw-msg dcw-status-pending dcw-own")
+    await expect(mine).to_have_class(re.compile(r"\bdcw-status-pending\b"))
     await expect(mine.locator(".dcw-msg-state-text")).to_have_text("Sending…")
     shown.apply(store.fail(pending.messages[0].key, "Forbidden"))
     await relay.pump()
@@ -174,4 +239,385 @@ async def test_the_list_view_is_bounded_pages_back_and_marks_new_messages(
     await relay.pump()
     keys = await relay.keys()
     assert keys[-1] == pending.messages[0].key and len(keys) == 103
-    await expect(mine).to_have_class("dcw-msg dcw-status-sent dcw-own")
+    await expect(mine).to_have_class(re.compile(r"\bdcw-status-sent\b"))
+
+
+# -- keeping the reader's place --------------------------------------------------------
+
+
+async def hide(page: Any, hidden: bool) -> None:
+    """Hide or show the widget the way a background notebook tab does: display none."""
+    await page.evaluate(
+        "(hidden) => { document.getElementById('root').style.display = hidden ? 'none' : ''; }",
+        hidden,
+    )
+    await next_frame(page)
+
+
+async def test_messages_that_arrive_while_hidden_are_followed_when_shown(
+    chromium_page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.async_api import expect
+
+    page = chromium_page
+    store, shown, relay = await open_list(page, monkeypatch)
+    shown.apply(store.add_rows([row(n, GRACE) for n in range(1, 41)]))
+    await relay.pump()
+    assert await at_bottom(page)
+    await hide(page, True)
+    for n in range(41, 71):  # 30 arrivals, one at a time, none of them seen
+        shown.apply(store.add_rows([row(n, GRACE)]))
+        await relay.pump()
+    await hide(page, False)
+    await settles_at_bottom(page)
+    await expect(page.locator('.dcw-msg[data-key="id:70"]')).to_be_in_viewport()
+    await expect(page.locator(".dcw-list-new")).to_be_hidden()
+
+
+async def test_a_reader_scrolled_up_while_hidden_keeps_the_place_and_gets_a_count(
+    chromium_page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.async_api import expect
+
+    page = chromium_page
+    store, shown, relay = await open_list(page, monkeypatch)
+    shown.apply(store.add_rows([row(n, GRACE) for n in range(1, 61)]))
+    await relay.pump()
+    await page.eval_on_selector(".dcw-list-scroller", "(s) => { s.scrollTop = 200; }")
+    await next_frame(page)
+    reading = await first_in_sight(page)
+    top = await top_of(page, reading)
+    await hide(page, True)
+    for n in range(61, 91):
+        shown.apply(store.add_rows([row(n, GRACE)]))
+        await relay.pump()
+    await hide(page, False)
+    marker = page.get_by_role("button", name="Jump to 30 new messages")
+    await expect(marker).to_be_visible()
+    await expect(marker).to_have_text("30 new messages ↓")
+    await next_frame(page)
+    assert abs(await top_of(page, reading) - top) <= 1
+    assert not await at_bottom(page)
+    await marker.click()
+    await settles_at_bottom(page)
+    await expect(marker).to_be_hidden()
+
+
+async def test_resizing_keeps_a_reader_at_the_bottom_there_and_one_above_in_place(
+    chromium_page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = chromium_page
+    store, shown, relay = await open_list(page, monkeypatch)
+    shown.apply(store.add_rows([row(n, GRACE, f"{n}: {'some words ' * 12}") for n in range(60)]))
+    await relay.pump()
+    assert await at_bottom(page)
+    # The widget's own height shrinks: the newest message stays in sight.
+    await page.evaluate("() => window.dcw.change('height', '180px')")
+    await settles_at_bottom(page)
+    # The window narrows: every message rewraps, taller; still the bottom.
+    await page.evaluate("() => { document.getElementById('root').style.width = '100%'; }")
+    await page.set_viewport_size({"width": 460, "height": 700})
+    await settles_at_bottom(page)
+    await page.evaluate("() => window.dcw.change('height', '400px')")
+    await settles_at_bottom(page)
+
+    # Scrolled up: the message at the top stays at the top through a rewrap.
+    await page.eval_on_selector(".dcw-list-scroller", "(s) => { s.scrollTop = 300; }")
+    await next_frame(page)
+    reading = await first_in_sight(page)
+    top = await top_of(page, reading)
+    await page.set_viewport_size({"width": 800, "height": 700})
+    await page.wait_for_function(
+        "(want) => Math.abs("
+        "document.querySelector(`.dcw-msg[data-key='${want[0]}']`).getBoundingClientRect().top"
+        " - document.querySelector('.dcw-list-scroller').getBoundingClientRect().top"
+        " - want[1]) <= 1",
+        arg=[reading, top],
+        timeout=TIMEOUT * 1000,
+    )
+    assert not await at_bottom(page)
+
+
+# -- grouping and date lines ----------------------------------------------------------
+
+# Per node: its key, the name shown over it (None: a follow-up), its date line (None: none).
+SEEN_GROUPS = """() => [...document.querySelectorAll(".dcw-msg")].map((node) => {
+    const seen = (e) =>
+        e.getBoundingClientRect().width > 1 && getComputedStyle(e).display !== "none";
+    const author = node.querySelector(".dcw-msg-author");
+    const day = node.querySelector(".dcw-day");
+    return [node.dataset.key, seen(author) ? author.textContent : null,
+            seen(day) ? day.textContent : null];
+})"""
+
+
+def day_label(day: date, today: date) -> str:
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    label = f"{day:%A}, {day:%B} {day.day}"
+    return label if day.year == today.year else f"{label}, {day.year}"
+
+
+def expected_groups(shown: MessageList, keys: list[str]) -> list[list[str | None]]:
+    """The grouping rule, written again independently: what each node should show."""
+    today = datetime.now(NEW_YORK).date()
+    out: list[list[str | None]] = []
+    previous = None
+    for key in keys:
+        message = shown.get(key)
+        assert message is not None
+        when = message.created_at.astimezone(NEW_YORK) if message.created_at else None
+        day = when.date() if when else today
+        new_day = previous is None or previous[1] != day
+        start = (
+            new_day
+            or message.author_id is None
+            or previous[0].author_id != message.author_id
+            or (
+                when is not None
+                and previous[2] is not None
+                and when - previous[2] > timedelta(minutes=10)
+            )
+        )
+        name = shown.wire(shown.held_keys.index(key), shown.held_keys.index(key) + 1)[0]["author"]
+        out.append([key, name if start else None, day_label(day, today) if new_day else None])
+        previous = (message, day, when)
+    return out
+
+
+async def test_runs_by_one_author_show_one_name_and_days_get_a_date_line(
+    chromium_page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = chromium_page
+    store, shown, relay = await open_list(page, monkeypatch, page_size=2)
+    today = datetime.now(NEW_YORK).date()
+    base = today - timedelta(days=3)
+
+    def at(day: date, hour: int, minute: int, second: int = 0) -> datetime:
+        return datetime.combine(day, time(hour, minute, second), NEW_YORK)
+
+    nxt = base + timedelta(days=1)
+    shown.apply(
+        store.add_rows(
+            [
+                row(10, ADA, "first", at(base, 10, 0)),
+                row(20, ADA, "second", at(base, 10, 1)),
+                row(30, ADA_BYRON, "another Ada", at(base, 10, 2)),
+                # 23:59 and 00:01 in New York: the same day in UTC, two days here.
+                row(40, GRACE, "late", at(base, 23, 59)),
+                row(50, GRACE, "after midnight", at(nxt, 0, 1)),
+                row(60, GRACE, "still up", at(nxt, 0, 2)),
+                row(70, GRACE, "and again", at(nxt, 0, 5)),
+                row(75, GRACE, "an hour on", at(nxt, 1, 5)),
+                row(80, GRACE, "yesterday", at(today - timedelta(days=1), 12, 0)),
+                row(90, ADA, "today", at(today, 12, 0)),
+            ]
+        )
+    )
+    await relay.pump()
+
+    async def check() -> list[list[str | None]]:
+        seen: list[list[str | None]] = await page.evaluate(SEEN_GROUPS)
+        assert seen == expected_groups(shown, [key for key, _, _ in seen])
+        return seen
+
+    first_day, second_day = day_label(base, today), day_label(nxt, today)
+    assert await check() == [
+        ["id:10", "Ada", first_day],
+        ["id:20", None, None],
+        ["id:30", "Ada", None],  # the other Ada: a name again
+        ["id:40", "Grace", None],
+        ["id:50", "Grace", second_day],
+        ["id:60", None, None],
+        ["id:70", None, None],
+        ["id:75", "Grace", None],  # an hour's pause
+        ["id:80", "Grace", "Yesterday"],
+        ["id:90", "Ada", "Today"],
+    ]
+
+    # A late arrival between Ada's two splits her run; its removal joins it again.
+    shown.apply(store.add_rows([row(15, GRACE, "in between", at(base, 10, 0, 30))]))
+    await relay.pump()
+    assert (await check())[1:3] == [["id:15", "Grace", None], ["id:20", "Ada", None]]
+    shown.apply(store.remove("id:15"))
+    await relay.pump()
+    assert (await check())[1] == ["id:20", None, None]
+
+    # The first of a day goes: the next one takes its date line and the name.
+    shown.apply(store.remove("id:50"))
+    await relay.pump()
+    assert (await check())[4] == ["id:60", "Grace", second_day]
+
+    # Our own send follows our own message; someone else's lands between;
+    # confirmed with an earlier id, it moves back up and joins the run again.
+    pending = store.add_pending("on its way", ADA)
+    shown.apply(pending)
+    await relay.pump()
+    mine = pending.messages[0].key
+    assert (await check())[-1] == [mine, None, None]
+    shown.apply(store.add_rows([row(95, GRACE, "me first", at(today, 12, 5))]))
+    await relay.pump()
+    assert (await check())[-2:] == [["id:95", "Grace", None], [mine, "Ada", None]]
+    shown.apply(store.confirm(mine, row(92, ADA, "on its way", at(today, 12, 1))))
+    await relay.pump()
+    assert (await check())[-3:] == [
+        ["id:90", "Ada", "Today"],
+        [mine, None, None],
+        ["id:95", "Grace", None],
+    ]
+
+    # Fewer nodes: the oldest go, and the new first opens with its day and name.
+    await page.evaluate("() => window.dcw.change('max_nodes', 6)")
+    assert (await check())[0] == ["id:70", "Grace", second_day]
+    # An older page goes in above it: it is a follow-up again.
+    await page.locator(".dcw-list-older").click()
+    await relay.pump()
+    assert (await check())[:3] == [
+        ["id:40", "Grace", first_day],
+        ["id:60", "Grace", second_day],
+        ["id:70", None, None],
+    ]
+
+
+# -- text direction, width, keyboard and screen readers ---------------------------------
+
+
+async def test_each_text_takes_its_own_direction(
+    chromium_page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = chromium_page
+    store, shown, relay = await open_list(page, monkeypatch)
+    ali = {"id": "u-ali", "first_name": "علي", "last_name": "حسن"}
+    arabic = "مرحبا بالعالم."
+    shown.apply(store.add_rows([row(1, ali, arabic), row(2, GRACE, "Hello, world.")]))
+    await relay.pump()
+    found = await page.evaluate(
+        """() => [...document.querySelectorAll(".dcw-msg")].map((node) => {
+            const text = node.querySelector(".dcw-msg-text");
+            const author = node.querySelector(".dcw-msg-author");
+            const glyph = (i) => {
+                const range = document.createRange();
+                range.setStart(text.firstChild, i);
+                range.setEnd(text.firstChild, i + 1);
+                return range.getBoundingClientRect();
+            };
+            const last = text.textContent.length - 1;
+            return {
+                dirs: [text.getAttribute("dir"), author.getAttribute("dir")],
+                rtl: [text.matches(":dir(rtl)"), author.matches(":dir(rtl)")],
+                // Where the full stop is drawn against the first letter.
+                stopLeftOfFirst: glyph(last).right <= glyph(0).left + 0.5,
+            };
+        })"""
+    )
+    assert [f["dirs"] for f in found] == [["auto", "auto"], ["auto", "auto"]]
+    assert [f["rtl"] for f in found] == [[True, True], [False, False]]
+    # Right to left, a sentence ends at its left edge; left to right, at its right.
+    assert [f["stopLeftOfFirst"] for f in found] == [True, False]
+
+
+OVERFLOWING = """() => {
+    const scroller = document.querySelector(".dcw-list-scroller");
+    const box = document.querySelector(".dcw-list").getBoundingClientRect();
+    const bad = [];
+    if (scroller.scrollWidth > scroller.clientWidth) bad.push(["scroller", scroller.scrollWidth]);
+    for (const e of document.querySelectorAll(".dcw-list *")) {
+        const r = e.getBoundingClientRect();
+        if (r.width <= 1) continue;  // not drawn, or hidden for screen readers only
+        const name = `${e.tagName}.${e.className}`;
+        if (r.left < box.left - 0.5 || r.right > box.right + 0.5) bad.push([name, r.left, r.right]);
+        else if (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+            bad.push([name, e.scrollWidth, e.clientWidth]);
+    }
+    return bad;
+}"""
+
+
+async def test_nothing_in_the_list_overflows_at_420_px(
+    chromium_page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.async_api import expect
+
+    page = chromium_page
+    await page.set_viewport_size({"width": 440, "height": 700})
+    store, shown, relay = await open_list(page, monkeypatch, snapshot_size=20)
+    await page.evaluate("() => { document.getElementById('root').style.width = '420px'; }")
+    long_name = {"id": "u-long", "first_name": "Wolfeschlegelsteinhausenbergerdorffvoralternwaren"}
+    today = datetime.now(NEW_YORK).replace(hour=12, minute=0, second=0, microsecond=0)
+    shown.apply(store.add_rows([row(n, GRACE, at=today - timedelta(days=400)) for n in range(30)]))
+    shown.apply(
+        store.add_rows(
+            [
+                row(30, long_name, "x" * 400, today),
+                row(31, GRACE, "https://example.org/" + "a/very/long/path/" * 20, today),
+                row(32, ADA, LONG_WORDS, today),
+                row(33, {"id": "u-ali", "first_name": "علي"}, "مرحبا " * 40, today),
+            ]
+        )
+    )
+    await relay.pump()
+    failed = store.add_pending("z" * 200, ADA)
+    shown.apply(failed)
+    shown.apply(store.fail(failed.messages[0].key, "ECONNREFUSED" * 12))
+    await relay.pump()
+    await relay.pump()
+    # Scrolled up with new messages below: the marker shows, with a count.
+    await page.eval_on_selector(".dcw-list-scroller", "(s) => { s.scrollTop = 0; }")
+    shown.apply(store.add_rows([row(n, GRACE, at=today) for n in range(34, 134)]))
+    await relay.pump()
+    await expect(page.locator(".dcw-list-new")).to_have_text("100 new messages ↓")
+    await page.evaluate("() => window.dcw.change('max_nodes', 100)")  # older ones go: "load older"
+    await expect(page.locator(".dcw-list-older")).to_be_visible()
+    assert await page.evaluate(OVERFLOWING) == []
+    await shoot(page, "list-420px.png")
+
+
+async def test_buttons_are_labelled_and_the_marker_works_from_the_keyboard(
+    chromium_page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.async_api import expect
+
+    page = chromium_page
+    store, shown, relay = await open_list(page, monkeypatch, snapshot_size=20)
+    shown.apply(store.add_rows([row(n, GRACE) for n in range(40)]))
+    failed = store.add_pending("lost in transit", ADA)
+    shown.apply(failed)
+    shown.apply(store.fail(failed.messages[0].key, "offline"))
+    await relay.pump()
+    await page.evaluate("() => window.dcw.change('max_nodes', 30)")  # older ones go: "load older"
+    log = page.get_by_role("log", name="Messages")
+    await expect(log).to_have_count(1)
+    await expect(page.get_by_role("button", name="Load older messages")).to_be_visible()
+    await expect(page.get_by_role("button", name="Retry sending “lost in transit”")).to_be_visible()
+    await expect(page.get_by_role("button", name="Discard “lost in transit”")).to_be_visible()
+    unnamed = await page.evaluate(
+        """() => [...document.querySelectorAll(".dcw-list button")]
+            .filter((b) => !(b.getAttribute("aria-label") || b.textContent).trim()).length"""
+    )
+    assert unnamed == 0
+
+    # The list scrolls from the keyboard; the marker is a button Enter presses.
+    scroller = page.get_by_role("region", name="Chat messages")
+    await scroller.focus()
+    await page.keyboard.press("Home")
+    await page.wait_for_function(
+        "() => document.querySelector('.dcw-list-scroller').scrollTop === 0"
+    )
+    shown.apply(store.add_rows([row(n, GRACE) for n in range(40, 43)]))
+    await relay.pump()
+    marker = page.get_by_role("button", name="Jump to 3 new messages")
+    await marker.focus()
+    await page.keyboard.press("Enter")
+    await settles_at_bottom(page)
+    await expect(marker).to_be_hidden()
+    assert await page.evaluate("() => document.activeElement.className") == "dcw-list-scroller"
+
+
+async def shoot(page: Any, name: str) -> None:
+    """Save a screenshot of the list when DCW_ARTIFACTS names a folder (for people, not asserts)."""
+    folder = os.environ.get("DCW_ARTIFACTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        await page.locator(".dcw-list").screenshot(path=str(Path(folder) / name))

@@ -5,7 +5,8 @@ a view on its own: a stand-in model holds the synced state, records what the
 view sends (``window.dcw.sent``) and delivers custom messages to it
 (``window.dcw.deliver(msg)``), the same calls anywidget's model makes. Python
 plays the kernel's side by relaying between that page and a real widget
-object.
+object. Extra CSS (a JupyterLab theme's variables, say) goes in ahead of the
+module's own, as a theme does in JupyterLab.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ _HERE = Path(__file__).parent
 
 _PAGE = """<!doctype html>
 <html>
-<head><meta charset="utf-8"><title>{title}</title><style>{css}</style></head>
+<head><meta charset="utf-8"><title>{title}</title><style>{extra}</style><style>{css}</style></head>
 <body>
 <div id="root" style="width: 720px"></div>
 <script type="module">
@@ -60,19 +61,21 @@ window.dcw.ready = true;
 """
 
 
-def standalone_page(module: str, state: dict[str, Any]) -> str:
+def standalone_page(module: str, state: dict[str, Any], *, css: str = "") -> str:
     """HTML that renders ``widget/<module>.js`` (with its CSS) over ``state``.
 
     Args:
         module: the file's stem, e.g. ``"message_list"``.
         state: the synced traits the view reads (``max_nodes``...).
+        css: more style sheet text, placed before the module's own.
     """
     esm = (_HERE / f"{module}.js").read_text(encoding="utf-8")
     css_file = _HERE / f"{module}.css"
-    css = css_file.read_text(encoding="utf-8") if css_file.exists() else ""
+    module_css = css_file.read_text(encoding="utf-8") if css_file.exists() else ""
     return _PAGE.format(
         title=module,
-        css=css,
+        extra=css.replace("</", "<\\/"),
+        css=module_css,
         # json.dumps quotes the source; "</" is escaped so "</script>" inside it
         # cannot end the script element.
         esm=json.dumps(esm).replace("</", "<\\/"),

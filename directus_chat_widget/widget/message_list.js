@@ -5,9 +5,25 @@
 // view keeps at most `max_nodes` message nodes: appends drop the oldest nodes,
 // an older page drops the newest (the view is then "detached" from the latest
 // message until the reader jumps back). Every text is set with textContent.
+//
+// Grouping: a message whose author (author_id) and day match the message
+// above it, with no long pause between, is a follow-up and shows no name; the
+// first message of each day carries a date line. Both depend only on the node
+// above, so every change regroups just the nodes it placed or removed and the
+// ones right below them.
+//
+// Keeping the reader's place: while the view can be measured, it remembers
+// whether the reader is at the bottom (`follow`) or else which message sits at
+// the top (`spot`). A hidden view (display: none, a background tab, a
+// detached notebook cell) measures as zero, so it goes by what it remembered,
+// and puts the reader back when a resize or visibility observer says it shows
+// again.
 
 const STATUSES = new Set(["sent", "pending", "failed"]);
 const NEAR_BOTTOM_PX = 48;
+// A pause this long between one author's messages starts a new group.
+const GROUP_GAP_MS = 10 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 function newViewId() {
   // crypto.randomUUID needs a secure context; plain http on a LAN is not one.
@@ -21,12 +37,40 @@ function newViewId() {
   return `v-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
-function formatTime(iso) {
-  if (!iso) return ["", ""];
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return ["", ""];
+function parseTime(iso) {
+  if (!iso) return null;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+// The reader's calendar day (their timezone) as a number: 20261129.
+function dayKey(ms) {
+  const date = new Date(ms == null ? Date.now() : ms);
+  return date.getFullYear() * 10000 + (date.getMonth() + 1) * 100 + date.getDate();
+}
+
+function dayLabel(ms) {
+  const date = new Date(ms == null ? Date.now() : ms);
+  const now = new Date();
+  const key = dayKey(date.getTime());
+  if (key === dayKey(now.getTime())) return "Today";
+  const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1, 12);
+  if (key === dayKey(yesterday.getTime())) return "Yesterday";
+  const options = { weekday: "long", month: "long", day: "numeric" };
+  if (date.getFullYear() !== now.getFullYear()) options.year = "numeric";
+  return date.toLocaleDateString([], options);
+}
+
+function formatTime(ms) {
+  if (ms == null) return ["", ""];
+  const date = new Date(ms);
   const short = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   return [short, date.toLocaleString()];
+}
+
+function snippet(text) {
+  const flat = String(text || "").replace(/\s+/g, " ").trim();
+  return flat.length > 40 ? `${flat.slice(0, 40)}…` : flat;
 }
 
 function element(tag, className, text) {
@@ -41,35 +85,52 @@ function render({ model, el }) {
 
   const root = element("div", "dcw-list");
   const scroller = element("div", "dcw-list-scroller");
+  // Focusable, so the keyboard can scroll it (arrows, Page Up/Down).
+  scroller.tabIndex = 0;
+  scroller.setAttribute("role", "region");
+  scroller.setAttribute("aria-label", "Chat messages");
   const olderButton = element("button", "dcw-list-older", "Load older messages");
   olderButton.type = "button";
   const items = element("div", "dcw-list-items");
   items.setAttribute("role", "log");
   items.setAttribute("aria-live", "polite");
+  items.setAttribute("aria-label", "Messages");
   const empty = element("div", "dcw-list-empty");
-  const marker = element("button", "dcw-list-new", "New messages ↓");
+  const marker = element("button", "dcw-list-new");
   marker.type = "button";
+  const markerText = element("span", "dcw-list-new-text");
+  const markerArrow = element("span", "dcw-list-new-arrow", " ↓");
+  markerArrow.setAttribute("aria-hidden", "true");
+  marker.append(markerText, markerArrow);
   scroller.append(olderButton, items, empty);
   root.append(scroller, marker);
   el.append(root);
 
-  const rows = new Map(); // key -> {node, parts, data}
+  const rows = new Map(); // key -> {node, parts, data, ms, start, dayStart}
+  const dirty = new Set(); // nodes whose group or date line may have changed
   let attached = true; // the last node is the newest message Python holds
   let unseen = 0; // new messages below the reader's position (or not rendered)
   let loadingOlder = false;
   let storeFirst = null;
   let storeOlder = false;
+  // Where the reader was when the view could last be measured.
+  let follow = true; // at the bottom
+  let spot = null; // else {key, offset}: the top message and its distance from the top
 
   // -- rendering one message ---------------------------------------------------
 
   function build(message) {
     const node = element("div", "dcw-msg");
     node.dataset.key = message.key;
+    const day = element("div", "dcw-day");
+    const bubble = element("div", "dcw-bubble");
     const meta = element("div", "dcw-msg-meta");
     const author = element("span", "dcw-msg-author");
+    author.dir = "auto";
     const time = element("time", "dcw-msg-time");
     meta.append(author, time);
     const text = element("div", "dcw-msg-text");
+    text.dir = "auto";
     const state = element("div", "dcw-msg-state");
     const stateText = element("span", "dcw-msg-state-text");
     const retry = element("button", "dcw-msg-retry", "Retry");
@@ -77,7 +138,8 @@ function render({ model, el }) {
     const discard = element("button", "dcw-msg-discard", "Discard");
     discard.type = "button";
     state.append(stateText, retry, discard);
-    node.append(meta, text, state);
+    bubble.append(meta, text, state);
+    node.append(day, bubble);
     retry.addEventListener("click", () => {
       retry.disabled = true;
       model.send({ type: "retry", key: message.key });
@@ -86,22 +148,38 @@ function render({ model, el }) {
       discard.disabled = true;
       model.send({ type: "discard", key: message.key });
     });
-    const row = { node, parts: { author, time, text, stateText, retry, discard }, data: null };
+    const parts = { day, author, time, text, stateText, retry, discard };
+    const row = { node, parts, data: null, ms: null, start: true, dayStart: true };
     rows.set(message.key, row);
     fill(row, message);
     return row;
   }
 
+  function paint(row) {
+    const { data } = row;
+    const status = STATUSES.has(data.status) ? data.status : "sent";
+    let name = `dcw-msg dcw-status-${status}`;
+    if (data.own) name += " dcw-own";
+    if (row.start) name += " dcw-group-start";
+    if (row.dayStart) name += " dcw-day-start";
+    row.node.className = name;
+  }
+
   function fill(row, message) {
-    const { node, parts } = row;
+    const { parts } = row;
+    const before = row.data;
+    row.data = message;
+    row.ms = parseTime(message.time);
     const status = STATUSES.has(message.status) ? message.status : "sent";
-    node.className = `dcw-msg dcw-status-${status}${message.own ? " dcw-own" : ""}`;
     parts.author.textContent = message.author || "Unknown User";
-    const [short, full] = formatTime(message.time);
+    const [short, full] = formatTime(row.ms);
     parts.time.textContent = short;
+    parts.text.dataset.time = short; // a follow-up shows it after its text
     if (message.time) parts.time.setAttribute("datetime", String(message.time));
+    else parts.time.removeAttribute("datetime");
     parts.time.title = full;
-    parts.text.textContent = message.text == null ? "" : String(message.text);
+    const text = message.text == null ? "" : String(message.text);
+    parts.text.textContent = text;
     if (status === "pending") {
       parts.stateText.textContent = "Sending…";
     } else if (status === "failed") {
@@ -109,9 +187,63 @@ function render({ model, el }) {
     } else {
       parts.stateText.textContent = "";
     }
+    // Several failed messages may each have a Retry: say which one.
+    parts.retry.setAttribute("aria-label", `Retry sending “${snippet(text)}”`);
+    parts.discard.setAttribute("aria-label", `Discard “${snippet(text)}”`);
     parts.retry.disabled = false;
     parts.discard.disabled = false;
-    row.data = message;
+    paint(row);
+    if (before && (before.author_id !== message.author_id || before.time !== message.time)) {
+      touch(row.node);
+    }
+  }
+
+  // -- grouping ------------------------------------------------------------------
+
+  // `node` was placed, moved or changed: it and the node now below it regroup.
+  function touch(node) {
+    dirty.add(node);
+    if (node.nextElementSibling) dirty.add(node.nextElementSibling);
+  }
+
+  function regroup(node) {
+    const row = rows.get(node.dataset.key);
+    if (!row || row.node !== node) return;
+    const above = node.previousElementSibling;
+    const prev = above ? rows.get(above.dataset.key) : null;
+    const dayStart = !prev || dayKey(prev.ms) !== dayKey(row.ms);
+    const who = row.data.author_id;
+    const pause = prev && prev.ms != null && row.ms != null ? row.ms - prev.ms : 0;
+    const start =
+      dayStart || who == null || prev.data.author_id !== who || pause > GROUP_GAP_MS;
+    const label = dayStart ? dayLabel(row.ms) : "";
+    if (row.parts.day.textContent !== label) row.parts.day.textContent = label;
+    if (start !== row.start || dayStart !== row.dayStart) {
+      row.start = start;
+      row.dayStart = dayStart;
+      paint(row);
+    }
+  }
+
+  function regroupDirty() {
+    for (const node of dirty) {
+      if (node.isConnected) regroup(node);
+    }
+    dirty.clear();
+  }
+
+  // "Today" becomes "Yesterday" at the reader's midnight: relabel then.
+  let midnightTimer = null;
+  function scheduleMidnight() {
+    const now = new Date();
+    const next = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1, 0, 0, 1);
+    midnightTimer = setTimeout(
+      () => {
+        for (const node of items.children) regroup(node);
+        scheduleMidnight();
+      },
+      Math.min(next.getTime() - now.getTime(), DAY_MS),
+    );
   }
 
   // -- placing -----------------------------------------------------------------
@@ -122,20 +254,31 @@ function render({ model, el }) {
     const next = message.next == null ? null : rows.get(message.next);
     if (existing) {
       fill(existing, message);
+      const node = existing.node;
+      let target;
       if (next) {
-        if (existing.node.nextSibling !== next.node) items.insertBefore(existing.node, next.node);
-      } else if (message.next == null && attached && items.lastChild !== existing.node) {
-        items.append(existing.node);
+        if (node.nextSibling !== next.node) target = next.node;
+      } else if (message.next == null && attached && items.lastChild !== node) {
+        target = null;
+      }
+      if (target !== undefined) {
+        if (node.nextElementSibling) dirty.add(node.nextElementSibling); // closes the gap
+        items.insertBefore(node, target);
+        touch(node);
       }
       return "placed";
     }
     if (next) {
-      items.insertBefore(build(message).node, next.node);
+      const node = build(message).node;
+      items.insertBefore(node, next.node);
+      touch(node);
       return "placed";
     }
     if (message.next == null) {
       if (attached) {
-        items.append(build(message).node);
+        const node = build(message).node;
+        items.append(node);
+        touch(node);
         return "placed";
       }
       return "newer";
@@ -149,6 +292,8 @@ function render({ model, el }) {
     const row = rows.get(key);
     if (!row) return;
     rows.delete(key);
+    if (row.node.nextElementSibling) dirty.add(row.node.nextElementSibling);
+    dirty.delete(row.node);
     row.node.remove();
   }
 
@@ -164,16 +309,22 @@ function render({ model, el }) {
 
   // -- scrolling -----------------------------------------------------------------
 
+  // Zero height: display none somewhere above, or not in the document.
+  function measurable() {
+    return scroller.clientHeight > 0;
+  }
+
   function nearBottom() {
     return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
   }
 
+  // Follow the newest message. A hidden view only notes it: it scrolls when shown.
   function scrollToBottom() {
-    scroller.scrollTop = scroller.scrollHeight;
+    if (measurable()) scroller.scrollTop = scroller.scrollHeight;
+    follow = true;
+    spot = null;
     unseen = 0;
   }
-
-  // -- applying what Python sends ---------------------------------------------------
 
   // A node on screen that this change will not remove: the reader's reference
   // point. Binary search: nodes are in order, so their positions are too.
@@ -198,13 +349,49 @@ function render({ model, el }) {
     return nodes[low];
   }
 
+  // Note where the reader is, for when the view can no longer be measured.
+  function remember() {
+    if (!measurable()) return;
+    follow = nearBottom();
+    spot = null;
+    if (follow) return;
+    const node = anchorNode(false);
+    if (node) {
+      const offset = node.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+      spot = { key: node.dataset.key, offset };
+    }
+  }
+
+  // Put the reader back where remember() last saw them.
+  function restore() {
+    if (follow) {
+      scroller.scrollTop = scroller.scrollHeight;
+      return;
+    }
+    const row = spot ? rows.get(spot.key) : null;
+    if (!row) return;
+    const offset = row.node.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    scroller.scrollTop += offset - spot.offset;
+  }
+
+  // Hold `node` still on screen across a change: call the result afterwards.
+  function hold(node) {
+    if (!node) return () => {};
+    const top = node.getBoundingClientRect().top;
+    return () => {
+      if (node.isConnected) scroller.scrollTop += node.getBoundingClientRect().top - top;
+    };
+  }
+
+  // -- applying what Python sends ---------------------------------------------------
+
   function applyMessages(messages, kind) {
     const older = kind === "prepend" || kind === "page";
-    const wasNearBottom = nearBottom();
+    const visible = measurable();
+    const wasAtBottom = visible ? nearBottom() : follow;
     // Older pages go in above and push out the newest nodes: hold the top
     // visible node still. Otherwise the oldest nodes go: hold the bottom one.
-    const anchor = anchorNode(!older);
-    const anchorTop = anchor ? anchor.getBoundingClientRect().top : 0;
+    const settle = visible ? hold(anchorNode(!older)) : () => {};
     let placedNew = 0;
     let ownNew = false;
     let newer = 0;
@@ -220,18 +407,36 @@ function render({ model, el }) {
       }
     }
     trim(older);
-    if (!older && (ownNew || (wasNearBottom && attached))) {
+    regroupDirty();
+    if (!older && (ownNew || (wasAtBottom && attached))) {
       scrollToBottom();
       return;
     }
-    if (anchor && anchor.isConnected) {
-      scroller.scrollTop += anchor.getBoundingClientRect().top - anchorTop;
-    }
+    settle();
+    remember();
     if (kind === "append" || kind === "insert") unseen += placedNew + newer;
+  }
+
+  function removeMessages(keys) {
+    const visible = measurable();
+    const wasAtBottom = visible ? nearBottom() : follow;
+    let anchor = visible ? anchorNode(false) : null;
+    const going = new Set(keys);
+    while (anchor && going.has(anchor.dataset.key)) anchor = anchor.nextElementSibling;
+    const settle = hold(anchor);
+    for (const key of keys) removeRow(key);
+    regroupDirty();
+    if (wasAtBottom && attached) {
+      scrollToBottom();
+      return;
+    }
+    settle();
+    remember();
   }
 
   function reset(messages) {
     rows.clear();
+    dirty.clear();
     items.replaceChildren();
     attached = true;
     unseen = 0;
@@ -240,26 +445,29 @@ function render({ model, el }) {
       items.insertBefore(row.node, items.firstChild);
     }
     trim(false);
+    for (const node of items.children) regroup(node);
     scrollToBottom();
   }
 
   function updateChrome() {
     const count = rows.size;
     empty.textContent = model.get("empty_text") || "";
-    empty.style.display = count === 0 ? "" : "none";
+    root.classList.toggle("dcw-list-is-empty", count === 0);
     const firstNode = items.firstElementChild;
     const firstKey = firstNode ? firstNode.dataset.key : null;
     const more = count > 0 ? firstKey !== storeFirst || storeOlder : storeOlder;
-    olderButton.style.display = more || loadingOlder ? "" : "none";
+    olderButton.hidden = !(more || loadingOlder);
     olderButton.disabled = loadingOlder;
     olderButton.textContent = loadingOlder ? "Loading…" : "Load older messages";
-    if (!attached) {
-      marker.textContent = unseen > 0 ? `New messages (${unseen}) ↓` : "Jump to latest ↓";
-      marker.style.display = "";
+    if (unseen > 0) {
+      const label = `${unseen} new message${unseen === 1 ? "" : "s"}`;
+      markerText.textContent = label;
+      marker.setAttribute("aria-label", `Jump to ${label}`);
     } else {
-      marker.textContent = "New messages ↓";
-      marker.style.display = unseen > 0 ? "" : "none";
+      markerText.textContent = "Jump to latest";
+      marker.setAttribute("aria-label", "Jump to latest messages");
     }
+    marker.hidden = attached && unseen === 0;
     root.style.setProperty("--dcw-list-height", model.get("height") || "360px");
   }
 
@@ -282,7 +490,7 @@ function render({ model, el }) {
         applyMessages(messages, "page");
         break;
       case "remove":
-        for (const key of Array.isArray(msg.keys) ? msg.keys : []) removeRow(key);
+        removeMessages(Array.isArray(msg.keys) ? msg.keys : []);
         break;
       case "older":
         loadingOlder = false;
@@ -304,6 +512,8 @@ function render({ model, el }) {
   }
 
   function onMarker() {
+    // The marker is about to vanish: keep keyboard focus in the list.
+    if (document.activeElement === marker) scroller.focus({ preventScroll: true });
     if (attached) {
       scrollToBottom();
       updateChrome();
@@ -313,33 +523,71 @@ function render({ model, el }) {
   }
 
   function onScroll() {
-    if (unseen > 0 && attached && nearBottom()) {
+    if (!measurable()) return;
+    remember();
+    if (unseen > 0 && attached && follow) {
       unseen = 0;
       updateChrome();
     }
   }
 
+  // Shown again, resized, or its content reflowed: put the reader back.
+  function onResize() {
+    if (!measurable()) return;
+    restore();
+    remember();
+    if (unseen > 0 && attached && follow) {
+      unseen = 0;
+      updateChrome();
+    }
+  }
+
+  function onVisibility() {
+    if (document.visibilityState === "visible") onResize();
+  }
+
   function onLimit() {
     trim(false);
+    regroupDirty();
     updateChrome();
   }
 
+  const resizes = typeof ResizeObserver === "function" ? new ResizeObserver(onResize) : null;
+  if (resizes) {
+    resizes.observe(scroller);
+    resizes.observe(items);
+  }
+  // A notebook may take the cell out of the page and put it back (windowing);
+  // it comes back scrolled to the top, possibly at the same size.
+  const sightings =
+    typeof IntersectionObserver === "function"
+      ? new IntersectionObserver((entries) => {
+          if (entries.some((entry) => entry.isIntersecting)) onResize();
+        })
+      : null;
+  if (sightings) sightings.observe(scroller);
   olderButton.addEventListener("click", onOlder);
   marker.addEventListener("click", onMarker);
   scroller.addEventListener("scroll", onScroll, { passive: true });
+  document.addEventListener("visibilitychange", onVisibility);
   model.on("msg:custom", onCustom);
   model.on("change:max_nodes", onLimit);
   model.on("change:empty_text", updateChrome);
   model.on("change:height", updateChrome);
+  scheduleMidnight();
   updateChrome();
   // A new view (first render, re-rendered cell, reloaded page) asks for the
   // latest messages; Python answers this view only.
   model.send({ type: "snapshot", view: viewId });
 
   return () => {
+    clearTimeout(midnightTimer);
+    if (resizes) resizes.disconnect();
+    if (sightings) sightings.disconnect();
     olderButton.removeEventListener("click", onOlder);
     marker.removeEventListener("click", onMarker);
     scroller.removeEventListener("scroll", onScroll);
+    document.removeEventListener("visibilitychange", onVisibility);
     model.off("msg:custom", onCustom);
     model.off("change:max_nodes", onLimit);
     model.off("change:empty_text", updateChrome);
