@@ -7,6 +7,7 @@ and a real :class:`MessageList`, so the Python side under test is the real one.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -17,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from support import CHROMIUM, CHROMIUM_ARGS, TIMEOUT, XSS
+from support import CHROMIUM, CHROMIUM_ARGS, CONTRAST_JS, TIMEOUT, XSS
 
 from directus_chat_widget.store import MessageStore
 from directus_chat_widget.widget import MessageList
@@ -621,3 +622,94 @@ async def shoot(page: Any, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         await page.locator(".dcw-list").screenshot(path=str(Path(folder) / name))
+
+
+# -- colours -----------------------------------------------------------------------------
+
+
+def lab_theme_css(theme: str) -> str:
+    """One of JupyterLab's own themes, from the installed package, as the page's CSS.
+
+    Some themes name the Material palette (``--md-blue-700``) with no fallback;
+    JupyterLab defines it in its core bundle, so it is taken from there too.
+    """
+    spec = importlib.util.find_spec("jupyterlab")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("jupyterlab is not installed")
+    lab = Path(next(iter(spec.submodule_search_locations)))
+    sheet = lab / "themes" / "@jupyterlab" / f"theme-{theme}-extension" / "index.css"
+    if not sheet.exists():
+        pytest.skip(f"no {sheet}")
+    palette: dict[str, str] = {}
+    for bundle in sorted((lab / "static").glob("jlab_core.*.js")):
+        found = re.findall(
+            r"(--md-[a-z]+(?:-[a-z]+)*-(?:50|[1-9]00|A[1-7]00))\s*:\s*(#[0-9a-fA-F]{3,8})",
+            bundle.read_text(encoding="utf-8", errors="replace"),
+        )
+        palette.update(found)
+    variables = "".join(f"{name}: {value};" for name, value in palette.items())
+    page = "body { background: var(--jp-layout-color0); font-family: var(--jp-ui-font-family); }"
+    return f":root {{ {variables} }}\n{sheet.read_text(encoding='utf-8')}\n{page}"
+
+
+# What each kind of text sits on; every one must read at 4.5:1 or better (WCAG AA).
+READABLE = {
+    "others' text": ".dcw-msg:not(.dcw-own) .dcw-msg-text",
+    "own text": ".dcw-own .dcw-msg-text",
+    "others' name and time": (
+        ".dcw-group-start:not(.dcw-own) .dcw-msg-author, "
+        ".dcw-group-start:not(.dcw-own) .dcw-msg-time"
+    ),
+    "own name and time": ".dcw-own.dcw-group-start .dcw-msg-author, "
+    ".dcw-own.dcw-group-start .dcw-msg-time",
+    "sending / not sent": ".dcw-msg-state-text",
+    "date line": ".dcw-day-start > .dcw-day",
+    "buttons": ".dcw-list-older, .dcw-list-new, .dcw-msg-retry, .dcw-msg-discard",
+    "empty note": ".dcw-list-empty",
+}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark", "dark-high-contrast"])
+async def test_every_text_reads_at_4_5_to_1_in_jupyterlabs_themes(
+    chromium_page: Any, monkeypatch: pytest.MonkeyPatch, theme: str
+) -> None:
+    from playwright.async_api import expect
+
+    page = chromium_page
+    store, shown, relay = await open_list(page, monkeypatch, css=lab_theme_css(theme))
+    layout = await page.evaluate(
+        "() => getComputedStyle(document.body).getPropertyValue('--jp-layout-color1')"
+    )
+    assert layout.strip(), "the theme's variables did not load"
+    ratios = {"empty note": await page.evaluate(CONTRAST_JS, READABLE["empty note"])}
+
+    today = datetime.now(NEW_YORK).replace(hour=9, minute=0, second=0, microsecond=0)
+    rows = [row(n, GRACE, f"from Grace {n}", today) for n in range(1, 25)]
+    rows += [row(n, ADA, f"from Ada {n}", today) for n in range(25, 28)]
+    shown.apply(store.add_rows(rows))
+    failed = store.add_pending("this one did not go", ADA)
+    shown.apply(failed)
+    shown.apply(store.fail(failed.messages[0].key, "Forbidden"))
+    shown.apply(store.add_pending("this one is on its way", ADA))
+    await relay.pump()
+    await page.evaluate("() => window.dcw.change('max_nodes', 20)")  # shows "load older"
+    await page.eval_on_selector(".dcw-list-scroller", "(s) => { s.scrollTop = 0; }")
+    await next_frame(page)
+    shown.apply(store.add_rows([row(40, GRACE, "below the fold", today)]))
+    await relay.pump()
+    await expect(page.locator(".dcw-list-new")).to_be_visible()
+    await expect(page.locator(".dcw-list-older")).to_be_visible()
+    for kind, selector in READABLE.items():
+        if kind != "empty note":
+            ratios[kind] = await page.evaluate(CONTRAST_JS, selector)
+
+    print(f"\n{theme}:")
+    for kind, found in ratios.items():
+        assert found, f"nothing matched for {kind}"
+        worst = min(found, key=lambda f: f["ratio"])
+        print(f"  {kind:24} {worst['ratio']:6.2f}  {worst['color']} on {worst['background']}")
+    low = [(kind, f) for kind, found in ratios.items() for f in found if f["ratio"] < 4.5]
+    assert low == []
+    await page.eval_on_selector(".dcw-list-scroller", "(s) => { s.scrollTop = s.scrollHeight; }")
+    await next_frame(page)
+    await shoot(page, f"list-{theme}.png")
