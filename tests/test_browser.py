@@ -11,23 +11,17 @@ and save a screenshot under ``artifacts/``. The list view alone is in
 
 from __future__ import annotations
 
-import json
-import os
+import asyncio
+import contextlib
 import re
-import secrets
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from support import CHROMIUM, CHROMIUM_ARGS, TIMEOUT, XSS
+from labdriver import MS, Lab, LabPage, start_lab, stop_lab
+from support import CHROMIUM, CHROMIUM_ARGS, XSS, MakeDirectus
 
 from directus_chat_widget.local import DemoUser, LocalDirectus
 from directus_chat_widget.session import RealtimeSession
@@ -35,72 +29,11 @@ from directus_chat_widget.session import RealtimeSession
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-MS = int(TIMEOUT * 1000)  # Playwright counts in milliseconds
 
 
-@dataclass
-class Lab:
-    url: str
-    token: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def page_url(self, path: str) -> str:
-        return f"{self.url}/{path}?token={self.token}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def notebook(directus_url: str) -> dict[str, Any]:
-    def code(source: str) -> dict[str, Any]:
-        return {
-            "cell_type": "code",
-            "execution_count": None,
-            "metadata": {},
-            "outputs": [],
-            "source": source,
-        }
-
-    return {
-        "cells": [
-            code(
-                "from directus_chat_widget.widget import ChatWidget\n"
-                f"chat = ChatWidget({directus_url!r})\n"
-                "chat"
-            ),
-            code("chat  # a second view of the same widget"),
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-
-
-def lab_settings(folder: Path) -> None:
-    """No news or update checks: no network from the page, no toasts over the widget."""
-    plugin = folder / "@jupyterlab" / "apputils-extension"
-    plugin.mkdir(parents=True)
-    (plugin / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()  # the server shuts its kernels down on SIGTERM
-    try:
-        process.wait(timeout=3 * TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=TIMEOUT)
+def chat_cell(url: str, name: str = "chat") -> str:
+    imports = "from directus_chat_widget.widget import ChatWidget"
+    return f"{imports}\n{name} = ChatWidget({url!r})\n{name}"
 
 
 @pytest.fixture(scope="module")
@@ -108,77 +41,14 @@ def lab(directus: LocalDirectus, tmp_path_factory: pytest.TempPathFactory) -> It
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing (Debian package `chromium`; CI installs it)")
     pytest.importorskip("playwright.async_api")
-    base = tmp_path_factory.mktemp("lab")
-    root, home = base / "root", base / "home"
-    root.mkdir()
-    for sub in ("config", "data", "runtime", "settings", "workspaces"):
-        (home / sub).mkdir(parents=True)
-    lab_settings(home / "settings")
-    (root / "chat.ipynb").write_text(json.dumps(notebook(directus.url)))
-    token, port = secrets.token_hex(16), free_port()
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_DATA_DIR": str(home / "data"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "JUPYTER_PLATFORM_DIRS": "1",
-    }
-    log = base / "lab.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyterlab",
-                "--no-browser",
-                f"--IdentityProvider.token={token}",
-                "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.port={port}",
-                "--ServerApp.port_retries=0",
-                f"--ServerApp.root_dir={root}",
-                f"--LabApp.user_settings_dir={home / 'settings'}",
-                f"--LabApp.workspaces_dir={home / 'workspaces'}",
-                "--LabApp.expose_app_in_browser=True",
-                "--LabApp.extension_manager=readonly",  # no PyPI look-ups from the page
-                *(["--allow-root"] if os.geteuid() == 0 else []),  # CI containers run as root
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=root,
-        )
-    server = Lab(f"http://127.0.0.1:{port}", token, process, log)
+    server = start_lab(tmp_path_factory.mktemp("lab"))
+    server.write_notebook(
+        "chat.ipynb", chat_cell(directus.url), "chat  # a second view of the same widget"
+    )
     try:
-        wait_until_up(server)
         yield server
     finally:
-        stop(process)
-
-
-def wait_until_up(lab: Lab) -> None:
-    deadline = time.monotonic() + 6 * TIMEOUT
-    while time.monotonic() < deadline:
-        if lab.process.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited:\n{lab.log.read_text()[-3000:]}")
-        try:
-            answer = httpx.get(f"{lab.url}/api/status", params={"token": lab.token}, timeout=1)
-            if answer.status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"jupyter lab did not answer:\n{lab.log.read_text()[-3000:]}")
-
-
-async def run_cell(page: Any, index: int) -> None:
-    await page.evaluate(
-        """async (index) => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            panel.content.activeCellIndex = index;
-            await window.jupyterapp.commands.execute("notebook:run-cell");
-        }""",
-        index,
-    )
+        stop_lab(server)
 
 
 @pytest.mark.integration
@@ -202,17 +72,9 @@ async def test_the_widget_in_jupyterlab(
                 await dialog.dismiss()
 
             page.on("dialog", dismiss)
-            await page.goto(lab.page_url("lab/tree/chat.ipynb"))
-            await page.wait_for_function(
-                """() => {
-                    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-                    const kernel = panel && panel.sessionContext && panel.sessionContext.session
-                        && panel.sessionContext.session.kernel;
-                    return kernel && kernel.status === "idle";
-                }""",
-                timeout=6 * MS,
-            )
-            await run_cell(page, 0)
+            notebook = LabPage(page, lab)
+            await notebook.open("chat.ipynb")
+            await notebook.run_cell(0)
 
             # Log in by typing and clicking.
             email = page.locator(".dcw-login-email input")
@@ -259,7 +121,7 @@ async def test_the_widget_in_jupyterlab(
             assert await page.locator(".dcw-msg-text *").count() == 0
 
             # A second view of the same widget asks for the history and shows it.
-            await run_cell(page, 1)
+            await notebook.run_cell(1)
             lists = page.locator(".dcw-list")
             await expect(lists).to_have_count(2)
             await expect(lists.nth(1).locator(".dcw-msg", has_text=theirs)).to_be_visible()
@@ -277,3 +139,185 @@ async def test_the_widget_in_jupyterlab(
             assert dialogs == []
         finally:
             await browser.close()
+
+
+# -- every mix of cell and click paths, in the JupyterLab that pip brings today --------------
+
+
+@pytest.fixture(scope="module")
+async def chromium(lab: Lab) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright, expect
+
+    expect.set_options(timeout=3 * MS)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def notebook(chromium: Any, lab: Lab) -> AsyncIterator[LabPage]:
+    """A fresh Chromium page for a test's own notebook; its kernel is shut down after."""
+    page = await chromium.new_page(viewport={"width": 1100, "height": 1000})
+    opened = LabPage(page, lab)
+    try:
+        yield opened
+        assert opened.dialogs == []  # no alert() ever ran
+    except BaseException:
+        print("console errors:", *opened.errors, sep="\n  ")
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            await opened.command("kernelmenu:shutdown")
+        await page.close()
+
+
+async def log_in_by_form(page: Any, user: DemoUser, password: str | None = None) -> None:
+    await page.locator(".dcw-login-email input").fill(user.email)
+    await page.locator(".dcw-login-password input").fill(password or user.password)
+    await page.locator("button.dcw-login-button").click()
+
+
+async def expect_logged_out_cleanly(page: Any) -> None:
+    from playwright.async_api import expect
+
+    await expect(page.locator(".dcw-login-email input")).to_be_visible()
+    await expect(page.locator(".dcw-status-logout")).to_be_hidden()
+    await expect(page.locator(".dcw-notice-text")).to_have_count(0)
+    await expect(page.locator(".dcw-login-message")).to_have_text("")
+
+
+@pytest.mark.integration
+async def test_form_login_after_a_wrong_password_then_cells_and_clicks_mixed(
+    notebook: LabPage, directus: LocalDirectus, demo_users: list[DemoUser]
+) -> None:
+    from playwright.async_api import expect
+
+    ada = demo_users[0]
+    page = notebook.page
+    await notebook.open(notebook.lab.write_notebook("mixed.ipynb", chat_cell(directus.url)))
+    await notebook.run_cell(0)
+    for round_ in range(2):
+        await log_in_by_form(page, ada, "not the password")
+        await expect(page.locator(".dcw-login-message")).to_have_text("Invalid email or password")
+        await log_in_by_form(page, ada)
+        await expect(page.locator(".dcw-list")).to_be_visible()
+        # From a cell, after a login that a click started: returns, and shows.
+        text = f"cell after form login {round_} {uuid.uuid4().hex[:6]}"
+        printed = await notebook.execute(
+            f"sent = await chat.send_message({text!r})\nprint(sent.status.value)"
+        )
+        assert printed.strip() == "sent"
+        await expect(
+            page.locator(".dcw-msg.dcw-own.dcw-status-sent", has_text=text)
+        ).to_be_visible()
+        # Then Logout by click: the form comes back, with no error.
+        await page.locator(".dcw-status-logout").click()
+        await expect_logged_out_cleanly(page)
+        state = await notebook.execute("print(chat.stage, repr(chat.last_error))")
+        assert state.strip() == "login ''"
+
+
+@pytest.mark.integration
+async def test_cell_login_then_logout_click_and_two_widgets_in_one_kernel(
+    notebook: LabPage, directus: LocalDirectus, demo_users: list[DemoUser]
+) -> None:
+    from playwright.async_api import expect
+
+    ada, grace = demo_users
+    page = notebook.page
+    name = notebook.lab.write_notebook(
+        "two.ipynb", chat_cell(directus.url), chat_cell(directus.url, "other")
+    )
+    await notebook.open(name)
+    await notebook.run_cell(0)
+    await notebook.run_cell(1)
+    first, second = page.locator(".dcw-chat").nth(0), page.locator(".dcw-chat").nth(1)
+    await notebook.execute(f"await chat.login({ada.email!r}, {ada.password!r})")
+    await expect(first.locator(".dcw-status-user")).to_contain_text(ada.first_name)
+    # The second widget logs in by its form, and sends by typing.
+    await log_in_by_form(second, grace)
+    await expect(second.locator(".dcw-status-user")).to_contain_text(grace.first_name)
+    text = f"typed by Grace {uuid.uuid4().hex[:6]}"
+    box = second.locator(".dcw-form-input")
+    await box.fill(text)
+    await box.press("Enter")
+    await expect(first.locator(".dcw-msg:not(.dcw-own)", has_text=text)).to_be_visible()
+    printed = await notebook.execute(
+        f"print(sum(m.content == {text!r} for m in chat.messages), other.messages[-1].status.value)"
+    )
+    assert printed.split() == ["1", "sent"]
+    # Logout by click from a cell login; the other widget is untouched.
+    await first.locator(".dcw-status-logout").click()
+    await expect(first.locator(".dcw-login-email input")).to_be_visible()
+    await expect(first.locator(".dcw-notice-text")).to_have_count(0)
+    await expect(second.locator(".dcw-status-logout")).to_be_visible()
+    assert (await notebook.execute("print(chat.stage, other.stage)")).split() == ["login", "chat"]
+
+
+@pytest.mark.integration
+async def test_shift_enter_makes_a_two_line_message(
+    notebook: LabPage, directus: LocalDirectus, demo_users: list[DemoUser]
+) -> None:
+    from playwright.async_api import expect
+
+    page = notebook.page
+    await notebook.open(notebook.lab.write_notebook("lines.ipynb", chat_cell(directus.url)))
+    await notebook.run_cell(0)
+    await log_in_by_form(page, demo_users[0])
+    box = page.locator(".dcw-form-input")
+    await expect(box).to_be_focused()  # focus goes to the composer after login
+    tag = uuid.uuid4().hex[:6]
+    await box.press_sequentially(f"first line {tag}")
+    await box.press("Shift+Enter")
+    await box.press_sequentially("second line")
+    await expect(box).to_have_value(f"first line {tag}\nsecond line")
+    await box.press("Enter")
+    shown = page.locator(".dcw-msg.dcw-own.dcw-status-sent", has_text=tag)
+    await expect(shown.locator(".dcw-msg-text")).to_have_text(f"first line {tag}\nsecond line")
+    stored = await notebook.execute(
+        f"print(repr([m.content for m in chat.messages if {tag!r} in m.content]))"
+    )
+    assert stored.strip() == repr([f"first line {tag}\nsecond line"])
+
+
+@pytest.mark.integration
+async def test_typing_during_an_outage_loses_nothing(
+    notebook: LabPage, make_directus: MakeDirectus, demo_users: list[DemoUser]
+) -> None:
+    from playwright.async_api import expect
+
+    server = make_directus()
+    ada = demo_users[0]
+    page = notebook.page
+    await notebook.open(notebook.lab.write_notebook("outage.ipynb", chat_cell(server.url)))
+    await notebook.run_cell(0)
+    await log_in_by_form(page, ada)
+    box = page.locator(".dcw-form-input")
+    await expect(box).to_be_focused()
+    await asyncio.to_thread(server.kill)
+    await expect(page.locator(".dcw-status-state")).to_contain_text("reconnecting")
+    text = f"typed slowly while the server is down {uuid.uuid4().hex[:8]} abcdefghij"[:60]
+    await box.press_sequentially(text, delay=80)  # 4.8 s of reconnect attempts meanwhile
+    await expect(box).to_have_value(text)
+    await expect(box).to_be_focused()
+    await box.press("Enter")
+    await expect(page.locator(".dcw-msg.dcw-own", has_text=text)).to_be_visible()
+    await asyncio.to_thread(server.start)
+    await expect(page.locator(".dcw-msg.dcw-own.dcw-status-sent", has_text=text)).to_be_visible(
+        timeout=6 * MS
+    )
+    await expect(page.locator(".dcw-status-state")).to_contain_text("connected")
+    await expect(page.locator(".dcw-notice-text")).to_have_count(0)
+    reader = RealtimeSession(server.url)
+    try:
+        await reader.login(demo_users[1].email, demo_users[1].password)
+        rows = await reader.read("messages", {"filter": {"content": {"_eq": text}}})
+    finally:
+        await reader.close()
+    assert len(rows) == 1
+    await page.screenshot(path=str(ARTIFACTS / "widget-after-outage.png"))

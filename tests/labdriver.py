@@ -1,0 +1,232 @@
+"""A real JupyterLab for the browser tests, and what a test does in its pages.
+
+``start_lab`` runs ``python -m jupyterlab`` (this interpreter's, so the kit and
+its kernel are there) on a free 127.0.0.1 port over a scratch folder, with no
+news or update checks. :class:`LabPage` drives one notebook in Chromium:
+write it, open it, run its cells, and run code in its kernel exactly as a cell
+does (an execute request on the main shell), reading back what it printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from support import TIMEOUT
+
+MS = int(TIMEOUT * 1000)  # Playwright counts in milliseconds
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    root: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def page_url(self, path: str) -> str:
+        return f"{self.url}/{path}?token={self.token}"
+
+    def write_notebook(self, name: str, *sources: str) -> str:
+        """Write a notebook of code cells under the Lab's root; returns its name."""
+        cells = [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+            for source in sources
+        ]
+        book = {
+            "cells": cells,
+            "metadata": {
+                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+            },
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+        (self.root / name).write_text(json.dumps(book))
+        return name
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _lab_settings(folder: Path) -> None:
+    """No news or update checks: no network from the page, no toasts over the widget."""
+    plugin = folder / "@jupyterlab" / "apputils-extension"
+    plugin.mkdir(parents=True)
+    (plugin / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+
+
+def start_lab(base: Path) -> Lab:
+    """Start JupyterLab over ``base/root`` and wait until it answers."""
+    root, home = base / "root", base / "home"
+    root.mkdir()
+    for sub in ("config", "data", "runtime", "settings", "workspaces"):
+        (home / sub).mkdir(parents=True)
+    _lab_settings(home / "settings")
+    token, port = secrets.token_hex(16), free_port()
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    log = base / "lab.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                f"--IdentityProvider.token={token}",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={port}",
+                "--ServerApp.port_retries=0",
+                f"--ServerApp.root_dir={root}",
+                f"--LabApp.user_settings_dir={home / 'settings'}",
+                f"--LabApp.workspaces_dir={home / 'workspaces'}",
+                "--LabApp.expose_app_in_browser=True",
+                "--LabApp.extension_manager=readonly",  # no PyPI look-ups from the page
+                *(["--allow-root"] if os.geteuid() == 0 else []),  # CI containers run as root
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=root,
+        )
+    lab = Lab(f"http://127.0.0.1:{port}", token, root, process, log)
+    try:
+        _wait_until_up(lab)
+    except BaseException:
+        stop_lab(lab)
+        raise
+    return lab
+
+
+def _wait_until_up(lab: Lab) -> None:
+    deadline = time.monotonic() + 6 * TIMEOUT
+    while time.monotonic() < deadline:
+        if lab.process.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited:\n{lab.log.read_text()[-3000:]}")
+        try:
+            answer = httpx.get(f"{lab.url}/api/status", params={"token": lab.token}, timeout=1)
+            if answer.status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"jupyter lab did not answer:\n{lab.log.read_text()[-3000:]}")
+
+
+def stop_lab(lab: Lab) -> None:
+    if lab.process.poll() is not None:
+        return
+    lab.process.terminate()  # the server shuts its kernels down on SIGTERM
+    try:
+        lab.process.wait(timeout=3 * TIMEOUT)
+    except subprocess.TimeoutExpired:
+        lab.process.kill()
+        lab.process.wait(timeout=TIMEOUT)
+
+
+_EXECUTE = """async (code) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const kernel = panel.sessionContext.session.kernel;
+    const future = kernel.requestExecute({ code, store_history: false });
+    let text = "";
+    let error = null;
+    future.onIOPub = (msg) => {
+        const kind = msg.header.msg_type;
+        if (kind === "stream") text += msg.content.text;
+        if (kind === "execute_result") text += msg.content.data["text/plain"] + "\\n";
+        if (kind === "error") error = `${msg.content.ename}: ${msg.content.evalue}`;
+    };
+    await future.done;
+    return { text, error };
+}"""
+
+_KERNEL_IDLE = """() => {
+    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = panel && panel.sessionContext && panel.sessionContext.session
+        && panel.sessionContext.session.kernel;
+    return kernel && kernel.status === "idle";
+}"""
+
+
+class LabPage:
+    """One notebook open in a Chromium page of a JupyterLab."""
+
+    def __init__(self, page: Any, lab: Lab) -> None:
+        self.page = page
+        self.lab = lab
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []  # the page's console errors, for failure messages
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        async def dismiss(dialog: Any) -> None:
+            self.dialogs.append(dialog.message)
+            await dialog.dismiss()
+
+        page.on("dialog", dismiss)
+
+    async def open(self, name: str) -> None:
+        """Open notebook ``name`` in a workspace of its own.
+
+        Pages of one Lab share its default workspace: a second page would
+        restore the first one's tabs, and "the current notebook" could be theirs.
+        """
+        workspace = f"{Path(name).stem}-{secrets.token_hex(4)}"
+        await self.page.goto(self.lab.page_url(f"lab/workspaces/{workspace}/tree/{name}"))
+        await self.page.wait_for_function(_KERNEL_IDLE, timeout=6 * MS)
+
+    async def run_cell(self, index: int) -> None:
+        await self.page.evaluate(
+            """async (index) => {
+                const panel = window.jupyterapp.shell.currentWidget;
+                panel.content.activeCellIndex = index;
+                await window.jupyterapp.commands.execute("notebook:run-cell");
+            }""",
+            index,
+        )
+
+    async def execute(self, code: str, timeout: float = 3 * TIMEOUT) -> str:
+        """Run ``code`` in the notebook's kernel as a cell does; returns what it printed.
+
+        Raises:
+            AssertionError: the code raised (its error is in the message).
+            TimeoutError: it did not finish within ``timeout`` seconds.
+        """
+        result = await asyncio.wait_for(self.page.evaluate(_EXECUTE, code), timeout)
+        assert result["error"] is None, f"{result['error']}\n{result['text']}"
+        return str(result["text"])
+
+    async def command(self, name: str, args: dict[str, Any] | None = None) -> None:
+        """Run a JupyterLab command (``apputils:change-theme``...)."""
+        await self.page.evaluate(
+            "async ([name, args]) => { await window.jupyterapp.commands.execute(name, args); }",
+            [name, args or {}],
+        )
