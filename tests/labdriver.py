@@ -153,8 +153,7 @@ def stop_lab(lab: Lab) -> None:
 
 
 _EXECUTE = """async (code) => {
-    const panel = window.jupyterapp.shell.currentWidget;
-    const kernel = panel.sessionContext.session.kernel;
+    const kernel = window.dcwNotebook.sessionContext.session.kernel;
     const future = kernel.requestExecute({ code, store_history: false });
     let text = "";
     let error = null;
@@ -202,11 +201,16 @@ class LabPage:
         workspace = f"{Path(name).stem}-{secrets.token_hex(4)}"
         await self.page.goto(self.lab.page_url(f"lab/workspaces/{workspace}/tree/{name}"))
         await self.page.wait_for_function(_KERNEL_IDLE, timeout=6 * MS)
+        # Kept: other tabs may be current later (a launcher hiding the notebook).
+        await self.page.evaluate(
+            "() => { window.dcwNotebook = window.jupyterapp.shell.currentWidget; }"
+        )
 
     async def run_cell(self, index: int) -> None:
         await self.page.evaluate(
             """async (index) => {
-                const panel = window.jupyterapp.shell.currentWidget;
+                const panel = window.dcwNotebook;
+                window.jupyterapp.shell.activateById(panel.id);
                 panel.content.activeCellIndex = index;
                 await window.jupyterapp.commands.execute("notebook:run-cell");
             }""",

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from labdriver import MS, Lab, LabPage, start_lab, stop_lab
-from support import CHROMIUM, CHROMIUM_ARGS, XSS, MakeDirectus
+from support import CHROMIUM, CHROMIUM_ARGS, CONTRAST_JS, XSS, MakeDirectus
 
 from directus_chat_widget.local import DemoUser, LocalDirectus
 from directus_chat_widget.session import RealtimeSession
@@ -321,3 +321,107 @@ async def test_typing_during_an_outage_loses_nothing(
         await reader.close()
     assert len(rows) == 1
     await page.screenshot(path=str(ARTIFACTS / "widget-after-outage.png"))
+
+
+# Every element inside ``selector`` that pokes out of it sideways or is cut short.
+OVERFLOW_JS = """(selector) => {
+    const root = document.querySelector(selector);
+    const edge = root.getBoundingClientRect();
+    const found = [];
+    for (const node of root.querySelectorAll("*")) {
+        if (!node.getClientRects().length) continue;
+        const box = node.getBoundingClientRect();
+        const name = `${node.tagName.toLowerCase()}.${node.className}`;
+        if (box.left < edge.left - 1 || box.right > edge.right + 1) {
+            found.push(`${name}: ${box.left}-${box.right} not in ${edge.left}-${edge.right}`);
+        }
+        if (node.scrollWidth > node.clientWidth + 1 && node.tagName !== "TEXTAREA") {
+            found.push(`${name} is cut: ${node.scrollWidth} wide in ${node.clientWidth}`);
+        }
+    }
+    return found;
+}"""
+
+NARROW = """(width) => {
+    for (const chat of document.querySelectorAll(".dcw-chat")) chat.style.width = width;
+}"""
+
+
+@pytest.mark.integration
+async def test_dark_theme_narrow_width_and_a_hidden_tab(
+    notebook: LabPage, directus: LocalDirectus, grace: RealtimeSession, demo_users: list[DemoUser]
+) -> None:
+    from playwright.async_api import expect
+
+    page = notebook.page
+    await notebook.open(notebook.lab.write_notebook("looks.ipynb", chat_cell(directus.url)))
+    await notebook.run_cell(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    # 420 px, before and after login: nothing sticks out or is cut.
+    await page.evaluate(NARROW, "420px")
+    await expect(page.locator(".dcw-login-email input")).to_be_visible()
+    assert await page.evaluate(OVERFLOW_JS, ".dcw-chat") == []
+    await log_in_by_form(page, demo_users[0])
+    await expect(page.locator(".dcw-status-user")).to_contain_text("Ada")
+    tag = uuid.uuid4().hex[:6]
+    await grace.create("messages", {"content": f"Grace at 420 px {tag} " + "long" * 40})
+    box = page.locator(".dcw-form-input")
+    await box.fill(f"Ada at 420 px {tag}")
+    await box.press("Enter")
+    await expect(page.locator(".dcw-msg.dcw-own.dcw-status-sent", has_text=tag)).to_be_visible()
+    assert await page.evaluate(OVERFLOW_JS, ".dcw-chat") == []
+    await page.locator(".dcw-chat").screenshot(path=str(ARTIFACTS / "widget-420px.png"))
+
+    # Light, then dark: both bubble kinds (and the status line) read at 4.5:1 or more.
+    for theme, shot in (
+        ("JupyterLab Light", "widget-light.png"),
+        ("JupyterLab Dark", "widget-dark.png"),
+    ):
+        await notebook.command("apputils:change-theme", {"theme": theme})
+        light = "true" if theme.endswith("Light") else "false"
+        await page.wait_for_selector(f"body[data-jp-theme-light='{light}']", state="attached")
+        await page.evaluate(NARROW, "")
+        await page.wait_for_timeout(300)  # the theme's stylesheet applies
+        for selector in (
+            ".dcw-msg.dcw-own .dcw-msg-text",
+            ".dcw-msg:not(.dcw-own) .dcw-msg-text",
+            ".dcw-status-state",
+            ".dcw-status-user",
+            ".dcw-form-input",
+        ):
+            measured = await page.evaluate(CONTRAST_JS, selector)
+            assert measured, f"{selector}: nothing drawn in {theme}"
+            worst = min(measured, key=lambda entry: entry["ratio"])
+            assert worst["ratio"] >= 4.5, (theme, selector, worst)
+        await page.locator(".dcw-chat").screenshot(path=str(ARTIFACTS / shot))
+    await notebook.command("apputils:change-theme", {"theme": "JupyterLab Light"})
+
+    # A hidden tab that receives 30 messages shows the bottom (or the marker) on return.
+    scroller = page.locator(".dcw-list-scroller")
+    await scroller.evaluate("(s) => { s.scrollTop = s.scrollHeight; }")
+    await notebook.command("launcher:create")
+    await expect(page.locator(".dcw-list")).to_be_hidden()
+    last = ""
+    for n in range(30):
+        last = f"while hidden {tag} {n:02d}"
+        await grace.create("messages", {"content": last})
+    await notebook.execute(
+        f"import asyncio\nwhile not any(m.content == {last!r} for m in chat.messages):"
+        "\n    await asyncio.sleep(0.05)"
+    )
+    await page.evaluate("() => window.jupyterapp.shell.activateById(window.dcwNotebook.id)")
+    await expect(page.locator(".dcw-list")).to_be_visible()
+    # The reader was at the bottom when the tab went away: the view follows it.
+    await page.wait_for_function(
+        """(text) => {
+            const node = [...document.querySelectorAll(".dcw-msg")].find(
+                (each) => each.textContent.includes(text));
+            if (!node) return false;
+            const view = node.closest(".dcw-list-scroller").getBoundingClientRect();
+            const box = node.getBoundingClientRect();
+            return box.height > 0 && box.bottom <= view.bottom + 1 && box.top >= view.top - 1;
+        }""",
+        arg=last,
+        timeout=3 * MS,
+    )
