@@ -543,34 +543,37 @@ async def test_nothing_in_the_list_overflows_at_420_px(
 
     page = chromium_page
     await page.set_viewport_size({"width": 440, "height": 700})
-    store, shown, relay = await open_list(page, monkeypatch, snapshot_size=20)
+    # JupyterLab's font stack (--jp-ui-font-family), not the browser's serif default.
+    font = "body { font-family: system-ui, 'Segoe UI', helvetica, arial, sans-serif; }"
+    store, shown, relay = await open_list(page, monkeypatch, snapshot_size=20, css=font)
     await page.evaluate("() => { document.getElementById('root').style.width = '420px'; }")
     long_name = {"id": "u-long", "first_name": "Wolfeschlegelsteinhausenbergerdorffvoralternwaren"}
     today = datetime.now(NEW_YORK).replace(hour=12, minute=0, second=0, microsecond=0)
-    shown.apply(store.add_rows([row(n, GRACE, at=today - timedelta(days=400)) for n in range(30)]))
-    shown.apply(
-        store.add_rows(
-            [
-                row(30, long_name, "x" * 400, today),
-                row(31, GRACE, "https://example.org/" + "a/very/long/path/" * 20, today),
-                row(32, ADA, LONG_WORDS, today),
-                row(33, {"id": "u-ali", "first_name": "علي"}, "مرحبا " * 40, today),
-            ]
-        )
-    )
-    await relay.pump()
+    earlier = [row(n, GRACE, at=today - timedelta(days=400)) for n in range(30)]
+    shown.apply(store.add_rows(earlier + [row(n, GRACE, at=today) for n in range(30, 60)]))
     failed = store.add_pending("z" * 200, ADA)
     shown.apply(failed)
     shown.apply(store.fail(failed.messages[0].key, "ECONNREFUSED" * 12))
     await relay.pump()
-    await relay.pump()
-    # Scrolled up with new messages below: the marker shows, with a count.
+    # Scrolled up while long messages arrive below: the marker shows, with a count.
     await page.eval_on_selector(".dcw-list-scroller", "(s) => { s.scrollTop = 0; }")
-    shown.apply(store.add_rows([row(n, GRACE, at=today) for n in range(34, 134)]))
+    await next_frame(page)
+    arrivals = [
+        row(60, long_name, "x" * 400, today),
+        row(61, GRACE, "https://example.org/" + "a/very/long/path/" * 20, today),
+        row(62, ADA, LONG_WORDS, today),
+        row(63, {"id": "u-ali", "first_name": "علي"}, "مرحبا " * 40, today),
+    ]
+    shown.apply(store.add_rows(arrivals + [row(n, GRACE, at=today) for n in range(64, 100)]))
     await relay.pump()
-    await expect(page.locator(".dcw-list-new")).to_have_text("100 new messages ↓")
-    await page.evaluate("() => window.dcw.change('max_nodes', 100)")  # older ones go: "load older"
+    await expect(page.locator(".dcw-list-new")).to_have_text("40 new messages ↓")
+    await page.evaluate("() => window.dcw.change('max_nodes', 60)")  # older ones go: "load older"
     await expect(page.locator(".dcw-list-older")).to_be_visible()
+    assert await page.locator('.dcw-msg[data-key="id:60"]').count() == 1
+    assert await page.evaluate(OVERFLOWING) == []
+    # In sight too (the long ones), not only laid out.
+    await page.eval_on_selector('.dcw-msg[data-key="id:59"]', "(n) => n.scrollIntoView()")
+    await next_frame(page)
     assert await page.evaluate(OVERFLOWING) == []
     await shoot(page, "list-420px.png")
 
