@@ -167,6 +167,15 @@ async def test_the_list_view_is_bounded_pages_back_and_marks_new_messages(
     retried: list[str] = []
     shown.on_retry(retried.append)
     await expect(page.locator(".dcw-list-empty")).to_have_text("No messages yet.")
+    # In the middle of the empty box, not down at the bottom where messages go.
+    off_centre = await page.evaluate(
+        """() => {
+            const box = document.querySelector(".dcw-list-scroller").getBoundingClientRect();
+            const note = document.querySelector(".dcw-list-empty").getBoundingClientRect();
+            return Math.abs((note.top + note.bottom) / 2 - (box.top + box.bottom) / 2);
+        }"""
+    )
+    assert off_centre < 2
 
     # 600 appends, one message each: the view keeps the newest 500.
     for n in range(1001, 1601):
