@@ -446,6 +446,7 @@ async def test_runs_by_one_author_show_one_name_and_days_get_a_date_line(
         ["id:80", "Grace", "Yesterday"],
         ["id:90", "Ada", "Today"],
     ]
+    await shoot(page, "list-groups.png")
 
     # A late arrival between Ada's two splits her run; its removal joins it again.
     shown.apply(store.add_rows([row(15, GRACE, "in between", at(base, 10, 0, 30))]))
