@@ -352,8 +352,13 @@ async def test_resizing_keeps_a_reader_at_the_bottom_there_and_one_above_in_plac
 
 # Per node: its key, the name shown over it (None: a follow-up), its date line (None: none).
 SEEN_GROUPS = """() => [...document.querySelectorAll(".dcw-msg")].map((node) => {
-    const seen = (e) =>
-        e.getBoundingClientRect().width > 1 && getComputedStyle(e).display !== "none";
+    const clipped = (e) => {
+        for (let n = e; n !== node; n = n.parentElement) {
+            if (getComputedStyle(n).clipPath !== "none") return true;
+        }
+        return false;
+    };
+    const seen = (e) => e.getClientRects().length > 0 && !clipped(e);
     const author = node.querySelector(".dcw-msg-author");
     const day = node.querySelector(".dcw-day");
     return [node.dataset.key, seen(author) ? author.textContent : null,
@@ -535,8 +540,8 @@ OVERFLOWING = """() => {
     const bad = [];
     if (scroller.scrollWidth > scroller.clientWidth) bad.push(["scroller", scroller.scrollWidth]);
     for (const e of document.querySelectorAll(".dcw-list *")) {
+        if (!e.getClientRects().length) continue;  // not drawn
         const r = e.getBoundingClientRect();
-        if (r.width <= 1) continue;  // not drawn, or hidden for screen readers only
         const name = `${e.tagName}.${e.className}`;
         if (r.left < box.left - 0.5 || r.right > box.right + 0.5) bad.push([name, r.left, r.right]);
         else if (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
