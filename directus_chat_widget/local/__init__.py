@@ -3,7 +3,7 @@
     from directus_chat_widget.local import LocalDirectus
 
     with LocalDirectus(port=0) as server:     # installs on first use (minutes), then seconds
-        server.setup_chat()                    # messages collection, permissions, demo users
+        server.setup_chat()                    # messages, the Chat user policy, demo users
         print(server.url)
 
 The command line `directus-chat up` / `down` / `status` / `logs` does the same
@@ -16,9 +16,11 @@ from .install import DEFAULT_DIRECTUS_VERSION, cache_root, ensure_installed, pin
 from .node import NodeRuntime, find_node
 from .schema import (
     CHAT_COLLECTION,
+    CHAT_POLICY_NAME,
     DEMO_USERS,
     DemoUser,
     SchemaReport,
+    add_chat_user,
     apply_chat_schema,
     apply_chat_schema_as_admin,
 )
@@ -28,6 +30,7 @@ from .up import chat_server
 
 __all__ = [
     "CHAT_COLLECTION",
+    "CHAT_POLICY_NAME",
     "DEFAULT_DIRECTUS_VERSION",
     "DEFAULT_PORT",
     "DEMO_USERS",
@@ -35,6 +38,7 @@ __all__ = [
     "LocalDirectus",
     "NodeRuntime",
     "SchemaReport",
+    "add_chat_user",
     "apply_chat_schema",
     "apply_chat_schema_as_admin",
     "cache_root",

@@ -35,6 +35,7 @@ __all__ = [
     "cache_root",
     "directus_cli",
     "ensure_installed",
+    "install_dir",
     "pinned_versions",
 ]
 

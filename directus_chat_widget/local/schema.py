@@ -1,21 +1,25 @@
-"""The chat's schema, permissions and demo users, applied as code and idempotent.
+"""The chat's schema, permissions and users, applied as code and idempotent.
 
 What the tutorial has a reader click in the admin app, done over the REST API
 with an admin token, against any Directus (not only the local one):
 
 - collection ``messages``: ``id`` (auto integer), ``content`` (text, textarea),
   ``user_created`` (uuid, m2o to ``directus_users``, filled by Directus),
-  ``date_created`` (timestamp, filled by Directus), and one field the tutorial
-  does not have: ``client_uid`` (unique string the client sets on each create,
-  so a create resent after a lost reply is never stored twice);
-- the Public policy may create and read ``messages`` and read only the
-  ``id``, ``first_name`` and ``last_name`` of ``directus_users``;
-- chat users hold the Public policy only (no role, no admin-app access).
+  ``date_created`` and ``date_updated`` (timestamps, filled by Directus), and
+  ``client_uid`` (unique string the client sets on each create, so a create
+  resent after a lost reply is never stored twice);
+- the policy ``Chat user`` and what it and the Public policy may do (see
+  :mod:`.access`): chat users read, post, and edit or delete only their own
+  messages; the public gets nothing unless ``public_read`` asks for reading;
+- users attached to the Public policy itself (the seed tutorial's chat users)
+  are moved onto ``Chat user``; chat accounts are created only when asked.
 
-Every step reads first and writes only what is missing, so applying twice
-changes nothing. A permission the server refuses (Directus 12 without a licence
-refuses field-limited rules with RESOURCE_RESTRICTED) raises
-:class:`PermissionRefused`; access is never widened to make it fit.
+Every step reads first and writes only what differs, so applying twice changes
+nothing; what it did is in the returned :class:`SchemaReport`. A permission the
+server refuses (Directus 12 without a licence refuses field-limited and
+filtered rules with RESOURCE_RESTRICTED) raises :class:`PermissionRefused`
+after everything else was applied, naming each refusal and what still works;
+access is never widened to make it fit.
 """
 
 from __future__ import annotations
@@ -25,15 +29,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import DirectusError, PermissionRefused, ServerError
+from ..errors import PermissionRefused, ServerError
 from ..rest import DirectusRest
+from .access import (
+    CHAT_POLICY_NAME,
+    USER_FIELDS,
+    Refusal,
+    apply_rules,
+    chat_policy_id,
+    chat_rules,
+    ensure_chat_user,
+    find_chat_policy,
+    move_public_users,
+    public_policy_id,
+    public_rules,
+)
+from .guard import guard_missing
+from .report import SchemaReport
 
 __all__ = [
     "CHAT_COLLECTION",
+    "CHAT_POLICY_NAME",
     "DEMO_USERS",
     "USER_FIELDS",
     "DemoUser",
     "SchemaReport",
+    "add_chat_user",
     "apply_chat_schema",
     "apply_chat_schema_as_admin",
 ]
@@ -41,10 +62,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CHAT_COLLECTION = "messages"
-
-# `id` is readable because every message already names its author's uuid in
-# `user_created`; without it a client could not tell its own messages apart.
-USER_FIELDS = ("id", "first_name", "last_name")
 
 
 @dataclass(frozen=True)
@@ -61,23 +78,6 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("ada@example.com", "ada-chat-demo", "Ada", "Lovelace"),
     DemoUser("grace@example.com", "grace-chat-demo", "Grace", "Hopper"),
 )
-
-
-@dataclass
-class SchemaReport:
-    """What :func:`apply_chat_schema` changed; empty lists mean it was already in place."""
-
-    created: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created)
-
-    def note(self, what: str, created: bool) -> None:
-        (self.created if created else self.unchanged).append(what)
-        if created:
-            logger.info("chat schema: created %s", what)
 
 
 def _message_fields() -> list[dict[str, Any]]:
@@ -111,6 +111,18 @@ def _message_fields() -> list[dict[str, Any]]:
             "type": "timestamp",
             "meta": {
                 "special": ["date-created"],
+                "interface": "datetime",
+                "display": "datetime",
+                "readonly": True,
+                "hidden": True,
+            },
+            "schema": {},
+        },
+        {
+            "field": "date_updated",
+            "type": "timestamp",
+            "meta": {
+                "special": ["date-updated"],
                 "interface": "datetime",
                 "display": "datetime",
                 "readonly": True,
@@ -175,111 +187,27 @@ async def _ensure_collection(rest: DirectusRest, token: str, report: SchemaRepor
     report.note("relation messages.user_created -> directus_users", not has_author)
 
 
-async def public_policy_id(rest: DirectusRest, token: str) -> str:
-    """The id of the Public policy: the one attached to no role and no user.
-
-    Raises:
-        ServerError: the server has no Public policy (Directus < 11).
-    """
-    rows = await rest.request(
-        "GET",
-        "/access",
-        token=token,
-        params={"filter[role][_null]": "true", "filter[user][_null]": "true", "fields": "policy"},
+def _refused_error(refusals: Sequence[Refusal], in_place: Sequence[str]) -> PermissionRefused:
+    refused = "; ".join(
+        f"{one.policy} {one.rule.describe()} ({one.code}): {one.rule.without}" for one in refusals
     )
-    if not rows:
-        raise ServerError("this Directus has no Public policy (policies need Directus >= 11)")
-    return str(rows[0]["policy"])
-
-
-async def _ensure_permission(
-    rest: DirectusRest,
-    token: str,
-    policy: str,
-    collection: str,
-    action: str,
-    fields: Sequence[str],
-    report: SchemaReport,
-) -> None:
-    what = f"public {action} on {collection} ({', '.join(fields)})"
-    rows = await rest.request(
-        "GET",
-        "/permissions",
-        token=token,
-        params={
-            "filter[policy][_eq]": policy,
-            "filter[collection][_eq]": collection,
-            "filter[action][_eq]": action,
-            "fields": "id,fields",
-        },
+    still = "; ".join(in_place) if in_place else "no permission of the chat"
+    return PermissionRefused(
+        f"the server refused {len(refusals)} permission(s) the chat needs: {refused}. "
+        f"Nothing was widened to make them fit. What is in place: {still}. "
+        "Directus 12 without a licence refuses field-limited and filtered permissions "
+        "(RESOURCE_RESTRICTED); use Directus 11.17.4 (the kit's default) or a licensed "
+        "Directus 12.",
+        code=refusals[0].code,
     )
-    wanted = set(fields)
-    for row in rows:
-        have = set(row.get("fields") or [])
-        if "*" in have or wanted <= have:
-            report.note(what, False)
-            return
-    body = {
-        "policy": policy,
-        "collection": collection,
-        "action": action,
-        "fields": list(fields),
-        "permissions": {},
-        "validation": {},
-    }
-    try:
-        if rows:
-            # Add the missing fields to the rule that exists rather than stacking a second rule.
-            merged = sorted(set(rows[0].get("fields") or []) | wanted)
-            await rest.request(
-                "PATCH", f"/permissions/{rows[0]['id']}", token=token, json={"fields": merged}
-            )
-        else:
-            await rest.request("POST", "/permissions", token=token, json=body)
-    except DirectusError as exc:
-        if exc.code == "RESOURCE_RESTRICTED" or "restricted" in str(exc).lower():
-            raise PermissionRefused(
-                f"the server refused the permission '{what}' ({exc.code}: {exc}). "
-                "Directus 12 without a licence does not allow field-limited permissions; "
-                "the chat needs them so the public cannot read users' emails. "
-                "Use Directus 11.17.4 (the kit's default) or a licensed Directus 12. "
-                "Nothing was widened to work around it.",
-                code=exc.code,
-            ) from exc
-        raise
-    report.note(what, True)
-
-
-async def _ensure_demo_user(
-    rest: DirectusRest, token: str, policy: str, user: DemoUser, report: SchemaReport
-) -> None:
-    found = await rest.request(
-        "GET",
-        "/users",
-        token=token,
-        params={"filter[email][_eq]": user.email, "fields": "id"},
-    )
-    if not found:
-        await rest.request(
-            "POST",
-            "/users",
-            token=token,
-            json={
-                "email": user.email,
-                "password": user.password,
-                "first_name": user.first_name,
-                "last_name": user.last_name,
-                "policies": {"create": [{"policy": policy}]},
-            },
-        )
-    report.note(f"demo user {user.email}", not found)
 
 
 async def apply_chat_schema(
     url: str,
     admin_token: str,
     *,
-    demo_users: Sequence[DemoUser] = DEMO_USERS,
+    demo_users: Sequence[DemoUser] = (),
+    public_read: bool = False,
     collection_only: bool = False,
 ) -> SchemaReport:
     """Make a Directus ready for the chat; safe to call any number of times.
@@ -287,13 +215,18 @@ async def apply_chat_schema(
     Args:
         url: the Directus base URL.
         admin_token: an access token (or static token) of an administrator.
-        demo_users: chat accounts to create if missing; pass ``()`` for none.
-        collection_only: create the collection but leave permissions alone.
+        demo_users: chat accounts to create if missing (default none: their
+            passwords are published; the local server passes ``DEMO_USERS``).
+        public_read: let anyone read messages and chat members' names without
+            logging in (a display wall, a Voila page); the public never writes.
+            False takes such access away again.
+        collection_only: create the collection but leave permissions and users alone.
 
     Raises:
         InvalidCredentials, TokenExpired: the token is not accepted.
         Forbidden: the token is not an administrator's.
-        PermissionRefused: the server refuses a permission the chat needs.
+        PermissionRefused: the server refused permissions the chat needs (the
+            rest is applied; the message names each refusal and what works).
         ServerUnreachable: the URL does not answer.
     """
     report = SchemaReport()
@@ -301,16 +234,41 @@ async def apply_chat_schema(
         await _ensure_collection(rest, admin_token, report)
         if collection_only:
             return report
-        policy = await public_policy_id(rest, admin_token)
-        await _ensure_permission(rest, admin_token, policy, CHAT_COLLECTION, "read", ["*"], report)
-        await _ensure_permission(
-            rest, admin_token, policy, CHAT_COLLECTION, "create", ["*"], report
-        )
-        await _ensure_permission(
-            rest, admin_token, policy, "directus_users", "read", USER_FIELDS, report
-        )
+        public = await public_policy_id(rest, admin_token)
+        chat = await chat_policy_id(rest, admin_token, report)
+        # Public first: whatever it must lose goes before anything is granted.
+        asked = [
+            ("public", public, public_rules(chat, public_read=public_read)),
+            ("chat user", chat, chat_rules(chat)),
+        ]
+        refused: list[Refusal] = []
+        for label, policy, rules in asked:
+            refused += await apply_rules(rest, admin_token, policy, label, rules, report)
+        await move_public_users(rest, admin_token, public, chat, report)
         for user in demo_users:
-            await _ensure_demo_user(rest, admin_token, policy, user, report)
+            await ensure_chat_user(
+                rest,
+                admin_token,
+                chat,
+                email=user.email,
+                password=user.password,
+                first_name=user.first_name,
+                last_name=user.last_name,
+                report=report,
+                label="demo user",
+            )
+        warning = await guard_missing(rest, admin_token)
+        if warning:
+            report.warn(warning)
+    if refused:
+        left_out = [(one.policy, one.rule) for one in refused]
+        in_place = [
+            f"{label} {rule.describe()}"
+            for label, _, rules in asked
+            for rule in rules
+            if (label, rule) not in left_out
+        ]
+        raise _refused_error(refused, in_place)
     return report
 
 
@@ -319,7 +277,8 @@ async def apply_chat_schema_as_admin(
     email: str,
     password: str,
     *,
-    demo_users: Sequence[DemoUser] = DEMO_USERS,
+    demo_users: Sequence[DemoUser] = (),
+    public_read: bool = False,
 ) -> SchemaReport:
     """Log in as an administrator, then :func:`apply_chat_schema`.
 
@@ -329,6 +288,44 @@ async def apply_chat_schema_as_admin(
     async with DirectusRest(url) as rest:
         tokens = await rest.login(email, password)
         try:
-            return await apply_chat_schema(url, tokens.access_token, demo_users=demo_users)
+            return await apply_chat_schema(
+                url, tokens.access_token, demo_users=demo_users, public_read=public_read
+            )
         finally:
             await rest.logout(tokens.refresh_token)
+
+
+async def add_chat_user(
+    url: str,
+    admin_token: str,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+) -> str:
+    """Create a chat account (a user holding the Chat user policy); returns its id.
+
+    An email that exists already is given the policy and keeps its password
+    and names. Chat accounts cannot open the admin app.
+
+    Raises:
+        ServerError: the server has no Chat user policy yet (apply the schema first).
+        Forbidden: the token is not an administrator's.
+        ServerError: Directus refused the user (a bad email, a weak password...).
+    """
+    async with DirectusRest(url) as rest:
+        policy = await find_chat_policy(rest, admin_token)
+        if policy is None:
+            raise ServerError(
+                f"{url} has no '{CHAT_POLICY_NAME}' policy yet: run apply_chat_schema first"
+            )
+        return await ensure_chat_user(
+            rest,
+            admin_token,
+            policy,
+            email=email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            report=SchemaReport(),
+        )

@@ -27,7 +27,8 @@ import httpx
 
 from .._sync import run_sync
 from ..errors import PortInUse, StartupFailed
-from .install import DEFAULT_DIRECTUS_VERSION, Progress, ensure_installed
+from .guard import needs_guard, write_guard
+from .install import DEFAULT_DIRECTUS_VERSION, Progress, ensure_installed, install_dir
 from .node import NodeRuntime, find_node
 from .schema import DEMO_USERS, DemoUser, SchemaReport, apply_chat_schema_as_admin
 from .settings import ServerSettings, default_data_dir, load_or_create_settings
@@ -292,10 +293,15 @@ class LocalDirectus:
     ) -> None:
         self.stop()
 
-    def setup_chat(self, demo_users: tuple[DemoUser, ...] = DEMO_USERS) -> SchemaReport:
+    def setup_chat(
+        self, demo_users: tuple[DemoUser, ...] = DEMO_USERS, *, public_read: bool = False
+    ) -> SchemaReport:
         """Apply the chat schema, permissions and demo users (idempotent).
 
-        Works from a notebook cell too: the REST calls run on a worker thread's loop.
+        ``public_read`` lets anyone read messages and chat members' names without
+        logging in; without it the public gets nothing (and loses what an earlier
+        ``public_read=True`` gave). Works from a notebook cell too: the REST
+        calls run on a worker thread's loop.
 
         Raises:
             StartupFailed: the server is not running.
@@ -305,7 +311,11 @@ class LocalDirectus:
             raise StartupFailed("the local Directus is not running: call start() first")
         return run_sync(
             apply_chat_schema_as_admin(
-                self.url, self.admin_email, self.admin_password, demo_users=demo_users
+                self.url,
+                self.admin_email,
+                self.admin_password,
+                demo_users=demo_users,
+                public_read=public_read,
             )
         )
 
@@ -373,6 +383,12 @@ class LocalDirectus:
                 "TELEMETRY": "false",
                 "WEBSOCKETS_ENABLED": "true",
                 "WEBSOCKETS_HEARTBEAT_ENABLED": "true",
+                # The chat needs the REST socket only; a GraphQL socket whose token
+                # expired would go unchecked on 11.x, and the guard does not cover it.
+                "WEBSOCKETS_GRAPHQL_ENABLED": "false",
+                # Directus looks for extensions among a package.json's dependencies
+                # too, and without one it loads no extension at all (the guard).
+                "PACKAGE_FILE_LOCATION": str(install_dir(self.version)),
                 "LOG_STYLE": "raw",
                 "NODE_ENV": "production",
             }
@@ -413,6 +429,9 @@ class LocalDirectus:
     def _spawn(self, runtime: NodeRuntime, cli: Path, env: dict[str, str]) -> None:
         (self.data_dir / "uploads").mkdir(exist_ok=True)
         (self.data_dir / "extensions").mkdir(exist_ok=True)
+        if needs_guard(self.version):
+            # Rewritten each start, so a data folder made before it gets it too.
+            write_guard(self.data_dir / "extensions")
         with self.log_path.open("ab") as log:
             # cwd is the data folder: Directus reads a `.env` from its cwd, and
             # the user's own .env (holding DIRECTUS_URL) must not configure it.

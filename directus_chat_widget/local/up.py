@@ -1,7 +1,8 @@
 """One call that gives a notebook or the CLI a ready chat server.
 
 ``chat_server()`` adopts a local Directus that already runs for the data
-folder, or starts one; applies the chat schema and demo users; and writes
+folder, or starts one; applies the chat schema, permissions and demo users
+(the public may read only with ``public_read=True``); and writes
 ``DIRECTUS_URL`` into a ``.env`` file so every later notebook finds it.
 
 A data folder keeps its port between starts: notebooks and widgets opened
@@ -67,6 +68,7 @@ def chat_server(
     version: str = DEFAULT_DIRECTUS_VERSION,
     env_file: str | os.PathLike[str] | None = None,
     demo_users: bool = True,
+    public_read: bool = False,
     progress: Progress | None = print,
 ) -> tuple[LocalDirectus, SchemaReport]:
     """Return a running local Directus set up for the chat, and what setting it up changed.
@@ -81,6 +83,8 @@ def chat_server(
         env_file: where to write ``DIRECTUS_URL`` (default: ``DIRECTUS_CHAT_ENV_FILE``,
             else the nearest ``.env`` up from the current folder, else ``./.env``).
         demo_users: create the two demo accounts.
+        public_read: let anyone read messages and chat members' names without
+            logging in (a display wall); False takes that away again.
         progress: where progress lines go (``print`` by default, ``None`` for silence).
 
     Raises:
@@ -97,6 +101,6 @@ def chat_server(
         server.start()
         if last is not None and server.port != last:
             _announce_move(server, last, port is not None, target.resolve(), progress)
-    report = server.setup_chat(demo_users=DEMO_USERS if demo_users else ())
+    report = server.setup_chat(DEMO_USERS if demo_users else (), public_read=public_read)
     write_env_value(target, "DIRECTUS_URL", server.url)
     return server, report
