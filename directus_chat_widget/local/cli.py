@@ -66,11 +66,12 @@ def _cmd_up(args: argparse.Namespace) -> int:
         version=args.directus_version,
         env_file=env_file,
         demo_users=not args.no_demo_users,
+        public_read=args.public_read,
         progress=_say,
     )
     state = "already running" if already else f"ready in {time.monotonic() - started:.1f} s"
     print(f"Directus {server.version} {state} at {server.url}")
-    print(f"  schema: {len(report.created)} created, {len(report.unchanged)} already in place")
+    print("\n    ".join(["  schema:", *report.summary()]))
     print(f"  DIRECTUS_URL written to {env_file.resolve()}")
     if not args.no_demo_users:
         print("  demo logins (local demo only):")
@@ -153,6 +154,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--env-file", default=".env", help="where to write DIRECTUS_URL")
     up.add_argument("--no-demo-users", action="store_true", help="create no demo accounts")
+    up.add_argument(
+        "--public-read",
+        action="store_true",
+        help="anyone may read messages and names without logging in (never write)",
+    )
     up.set_defaults(run=_cmd_up)
 
     lab = commands.add_parser(
