@@ -42,7 +42,7 @@ from ..errors import DirectusError, StartupFailed
 from .install import DEFAULT_DIRECTUS_VERSION
 from .schema import DEMO_USERS
 from .server import HOST, LocalDirectus, free_port, port_is_free
-from .settings import default_data_dir
+from .settings import SETTINGS_FILE, default_data_dir
 from .up import chat_server
 
 __all__ = ["DEFAULT_LAB_PORT", "LabOptions", "run_lab"]
@@ -372,6 +372,7 @@ def _summary(
     if options.demo_users:
         lines.append("  demo logins (local demo only):")
         lines += [f"    {user.email:<22} password: {user.password}" for user in DEMO_USERS]
+    lines.append(f"  admin: {server.admin_email} (password in {server.data_dir / SETTINGS_FILE})")
     stopped = "JupyterLab and Directus" if stops_directus else "JupyterLab"
     lines += [
         f"JupyterLab on {options.notebooks} (log: {lab.log}):",
@@ -416,6 +417,11 @@ def run_lab(options: LabOptions, *, say: Say, show: Say) -> int:
     with signals.installed():
         try:
             make = _MakeWatch.of_parent()
+            say(
+                f"Directus already runs for {data_dir}: using it"
+                if ran
+                else f"Starting Directus (data: {data_dir}) ..."
+            )
             server, _ = chat_server(
                 data_dir,
                 port=options.port,
