@@ -154,7 +154,8 @@ async def test_adopt_hands_browser_messages_of_nested_widgets_to_the_owner(
 ) -> None:
     owner = OwnerLoop()
     text = ipywidgets.Text()
-    box = ipywidgets.VBox(children=(ipywidgets.VBox(children=(text,)),))
+    inner = ipywidgets.VBox(children=(text,))
+    box = ipywidgets.VBox(children=(inner,))
     owner.adopt(box)
     threads: list[str] = []
     text.observe(lambda _change: threads.append(threading.current_thread().name), "value")
@@ -171,5 +172,5 @@ async def test_adopt_hands_browser_messages_of_nested_widgets_to_the_owner(
         await asyncio.sleep(0.01)
     assert threads == [threading.current_thread().name]
     assert text.value == "hi"
-    box.close()
-    text.close()
+    for widget in (box, inner, text):  # all of them: an open box of closed ones breaks others
+        widget.close()
