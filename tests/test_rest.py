@@ -467,31 +467,30 @@ async def test_read_items_encodes_a_query_the_server_understands(
             newer = await rest.request(
                 "POST", "/items/messages", token=tokens.access_token, json={"content": marker}
             )
+            # Fields (with a relation), filter and sort all reach the server.
+            rows = await rest.read_items(
+                "messages",
+                token=tokens.access_token,
+                query={
+                    "fields": ["id", "content", "user_created.first_name"],
+                    "filter": {"content": {"_eq": marker}},
+                    "sort": ["-id"],
+                    "limit": 5,
+                },
+            )
+            limited = await rest.read_items(
+                "messages",
+                token=tokens.access_token,
+                query={"fields": ["id"], "filter": {"content": {"_eq": marker}}, "limit": 1},
+            )
         finally:
             await rest.logout(tokens.refresh_token)
-
-        # As the public: fields (with a relation), filter and sort all reach the server.
-        rows = await rest.read_items(
-            "messages",
-            token=None,
-            query={
-                "fields": ["id", "content", "user_created.first_name"],
-                "filter": {"content": {"_eq": marker}},
-                "sort": ["-id"],
-                "limit": 5,
-            },
-        )
         assert [row["id"] for row in rows] == [newer["id"], created_id]
         assert rows[0] == {
             "id": newer["id"],
             "content": marker,
             "user_created": {"first_name": user.first_name},
         }
-        limited = await rest.read_items(
-            "messages",
-            token=None,
-            query={"fields": ["id"], "filter": {"content": {"_eq": marker}}, "limit": 1},
-        )
         assert len(limited) == 1 and set(limited[0]) == {"id"}
 
 
@@ -512,8 +511,16 @@ async def test_a_collection_that_does_not_exist_is_forbidden(
 
 
 @pytest.mark.integration
-async def test_a_bad_query_keeps_the_server_message(directus: LocalDirectus) -> None:
+async def test_a_bad_query_keeps_the_server_message(
+    directus: LocalDirectus, demo_users: list[DemoUser]
+) -> None:
     async with DirectusRest(directus.url, timeout=TIMEOUT) as rest:
-        with pytest.raises(ServerError, match="_nope") as caught:
-            await rest.read_items("messages", token=None, query={"filter": {"id": {"_nope": 1}}})
+        tokens = await rest.login(demo_users[0].email, demo_users[0].password)
+        try:
+            with pytest.raises(ServerError, match="_nope") as caught:
+                await rest.read_items(
+                    "messages", token=tokens.access_token, query={"filter": {"id": {"_nope": 1}}}
+                )
+        finally:
+            await rest.logout(tokens.refresh_token)
     assert caught.value.code == "INVALID_QUERY"
