@@ -307,6 +307,8 @@ async def test_typing_during_an_outage_loses_nothing(
     await expect(box).to_be_focused()
     await box.press("Enter")
     await expect(page.locator(".dcw-msg.dcw-own", has_text=text)).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.locator(".dcw-chat").screenshot(path=str(ARTIFACTS / "widget-during-outage.png"))
     await asyncio.to_thread(server.start)
     await expect(page.locator(".dcw-msg.dcw-own.dcw-status-sent", has_text=text)).to_be_visible(
         timeout=6 * MS
@@ -320,7 +322,7 @@ async def test_typing_during_an_outage_loses_nothing(
     finally:
         await reader.close()
     assert len(rows) == 1
-    await page.screenshot(path=str(ARTIFACTS / "widget-after-outage.png"))
+    await page.locator(".dcw-chat").screenshot(path=str(ARTIFACTS / "widget-after-outage.png"))
 
 
 # Every element inside ``selector`` that pokes out of it sideways or is cut short.
