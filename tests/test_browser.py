@@ -257,6 +257,11 @@ async def test_cell_login_then_logout_click_and_two_widgets_in_one_kernel(
     await expect(first.locator(".dcw-notice-text")).to_have_count(0)
     await expect(second.locator(".dcw-status-logout")).to_be_visible()
     assert (await notebook.execute("print(chat.stage, other.stage)")).split() == ["login", "chat"]
+    # The kernel restarts: the old views can no longer be updated, and say so.
+    await page.evaluate("() => window.dcwNotebook.sessionContext.session.kernel.restart()")
+    for view in (first, second):
+        await expect(view.locator(".dcw-status-state")).to_contain_text("kernel restarted")
+        await expect(view.locator(".dcw-status-logout")).to_be_hidden()
 
 
 @pytest.mark.integration
