@@ -51,7 +51,10 @@ class TaskKeeper:
             coro.close()
             self._report(what, RuntimeError(f"no running event loop ({exc})"))
             return None
-        task = loop.create_task(coro, name=f"dcw-widget: {what}")
+        return self.keep(loop.create_task(coro, name=f"dcw-widget: {what}"), what)
+
+    def keep(self, task: asyncio.Task[Any], what: str) -> asyncio.Task[Any]:
+        """Hold a task started elsewhere until it ends, and report how it failed."""
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._finished(done, what))
         return task

@@ -232,7 +232,12 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         room = self._require_room()
         room.check_text(text)
-        return self._owner.start(room.send(text))
+        started = self._owner.start(room.send(text))
+        if isinstance(started, asyncio.Task):
+            # Held here: the loop keeps only a weak reference, and a caller that
+            # forgot to await dropped the only other one.
+            self._tasks.keep(started, "sending")
+        return started
 
     def send(self, content: Any, buffers: list[Any] | None = None) -> None:
         """ipywidgets' custom message to the browser (a dict); chat text is :meth:`send_message`.
