@@ -22,8 +22,10 @@ __all__ = ["Credentials"]
 logger = logging.getLogger(__name__)
 
 # Nothing is sent this close to the token's expiry: a frame that reaches the
-# server after its expiry timer fired is handled as the public role (a create
-# would be stored anonymously), and no TOKEN_EXPIRED can warn us in time.
+# server after its expiry timer fired is handled as the public (refused, then
+# resent after the re-auth; on a Directus 11 without the kit's socket guard it
+# runs with no permission check, and a create is stored anonymously), and no
+# TOKEN_EXPIRED can warn us in time.
 _GUARD = 0.25
 # Without proactive refresh, past expiry by this much with no TOKEN_EXPIRED
 # seen, refresh anyway rather than hold sends forever.

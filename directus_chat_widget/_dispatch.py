@@ -4,12 +4,15 @@ Replies are matched to their request by ``uid``. Directus leaves the uid off
 errors its services raise (FORBIDDEN, RECORD_NOT_UNIQUE...); such an error is
 charged to the oldest request of its kind still waiting on that socket, which
 is exact whenever one is in flight. ``TOKEN_EXPIRED`` (no uid either) starts a
-re-authentication; the server's ``ping`` gets a ``pong``; ``REQUESTS_EXCEEDED``
-goes to the rate-limit recovery.
+re-authentication; a FORBIDDEN that may have been earned as the public before
+it completed is charged to nobody: what was in flight is resent after it. The
+server's ``ping`` gets a ``pong``; ``REQUESTS_EXCEEDED`` goes to the rate-limit
+recovery.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -60,12 +63,19 @@ def dispatch(engine: LinkEngine, link: Link, frame: protocol.Frame) -> None:
             if request is not None:
                 request.settle(frame)
         case protocol.ItemsError():
+            if _recovery.earned_as_public(engine, link, frame.uid, frame.code):
+                _recovery.on_refused_as_public(engine, link)
+                return
             request = waiting(engine, link, frame.uid, items_error_kind(frame.code))
             if request is None:
                 logger.warning("items error with nothing waiting: %s", frame.message)
             else:
                 items_failed(engine, link, request, frame)
         case protocol.SubscriptionError():
+            if _recovery.earned_as_public(engine, link, frame.uid, frame.code):
+                # An event the public may not read; the backfill after re-auth brings it.
+                logger.debug("subscription event refused while the token was expired")
+                return
             request = waiting(engine, link, frame.uid, "subscribe")
             if request is not None:
                 request.settle(error=error_for(frame.code, frame.message, request.what))
@@ -105,6 +115,8 @@ def on_auth_frame(
     request = engine._pending.get(frame.uid)
     if request is not None and request.kind == "auth":
         if isinstance(frame, protocol.AuthOk):
+            if link.expired_at is not None and link.reauthed_at is None:
+                link.reauthed_at = asyncio.get_running_loop().time()
             request.settle(frame)
         else:
             request.settle(error=error_for(frame.code, frame.message, "re-authentication"))
@@ -112,6 +124,7 @@ def on_auth_frame(
     if isinstance(frame, protocol.AuthFailed) and frame.token_expired:
         logger.info("access token expired on the socket: holding sends, re-authenticating")
         engine._stats["token_expired"] += 1
+        _recovery.note_expiry(engine, link)
         if engine._reauth is not None and not engine._reauth.done():
             engine._reauth_again = True  # the server now waits for one more auth frame
             return

@@ -67,7 +67,13 @@ class SessionState(enum.Enum):
 
 @dataclass(eq=False)
 class Link:
-    """One websocket and the tasks that serve it."""
+    """One websocket and the tasks that serve it.
+
+    From a ``TOKEN_EXPIRED`` until the next ``auth ok`` the server handles the
+    socket as the public (``expired_at`` set, ``reauthed_at`` None): requests
+    get FORBIDDEN and subscription events are dropped. What was sent before
+    ``reauthed_at`` may have been handled that way (:meth:`exposed`).
+    """
 
     number: int
     ws: ClientConnection
@@ -76,6 +82,19 @@ class Link:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     ping_uid: str | None = None
     over: bool = False
+    expired_at: float | None = None
+    reauthed_at: float | None = None
+    # Each subscription's backfill floor when the token expired (uid -> floor).
+    floors_at_expiry: dict[str, int | None] | None = None
+    # A FORBIDDEN earned as the public: resend what was unanswered when it came.
+    refused_at: float = 0.0
+    refusal_check: bool = False
+
+    def exposed(self, sent_at: float) -> bool:
+        """Whether a frame sent at ``sent_at`` may have reached the server as the public."""
+        if self.expired_at is None:
+            return False
+        return self.reauthed_at is None or sent_at < self.reauthed_at
 
 
 class LinkEngine:
@@ -439,6 +458,10 @@ class LinkEngine:
             return
         logger.debug("re-authenticated (%s)", why)
         self._stats["reauthenticated"] += 1
+        floors, link.floors_at_expiry = link.floors_at_expiry, None
+        if floors and not link.over:
+            # Events of the public window were dropped by the server: read them back.
+            self._spawn(_recovery.backfill_after_expiry(self, link, floors))
         if holding and self._link is link and not link.over:
             self._set_state(SessionState.READY)
 

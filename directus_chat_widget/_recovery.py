@@ -16,6 +16,14 @@ writer:
 - :func:`on_rate_limited` / :func:`recheck`: ``REQUESTS_EXCEEDED`` names no
   frame, so after the pause every request still unanswered is taken as dropped:
   reads and subscribes are resent, creates are looked up first.
+- :func:`note_expiry`, :func:`on_refused_as_public`, :func:`backfill_after_expiry`:
+  from ``TOKEN_EXPIRED`` until the re-auth is answered, a locked-down server
+  handles the socket as the public: a frame that raced the expiry gets a
+  uid-less FORBIDDEN, and subscription events are refused instead of sent.
+  Such a FORBIDDEN fails nobody: once re-authenticated and the replies have
+  settled, whatever is still unanswered is resent (creates looked up by
+  ``client_uid`` first, so stored once), and each subscription reads back
+  what came in the window.
 """
 
 from __future__ import annotations
@@ -32,7 +40,19 @@ from .subscription import Subscription
 if TYPE_CHECKING:
     from ._link import Link, LinkEngine
 
-__all__ = ["backfill", "find_stored", "highest_id", "on_rate_limited", "recheck", "restore"]
+__all__ = [
+    "backfill",
+    "backfill_after_expiry",
+    "earned_as_public",
+    "find_stored",
+    "highest_id",
+    "note_expiry",
+    "on_rate_limited",
+    "on_refused_as_public",
+    "recheck",
+    "resend_unanswered",
+    "restore",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +95,12 @@ async def restore(engine: LinkEngine, link: Link) -> None:
             engine._pending.enqueue(request)
 
 
-async def backfill(engine: LinkEngine, link: Link, sub: Subscription) -> None:
-    floor = sub.backfill_floor
+async def backfill(
+    engine: LinkEngine, link: Link, sub: Subscription, floor: int | None = None
+) -> None:
+    """Deliver the rows above ``floor`` (default: the subscription's own) as replayed creates."""
+    if floor is None:
+        floor = sub.backfill_floor
     while floor is not None:
         query = protocol.after_id_query(sub.query, floor, limit=_BACKFILL_PAGE)
         frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
@@ -186,22 +210,167 @@ async def recheck(engine: LinkEngine, link: Link, wait: float) -> None:
         engine._recheck_pending = False
     if link.over:
         return
+    await resend_unanswered(engine, link, engine._rate_cutoff)
+
+
+async def resend_unanswered(engine: LinkEngine, link: Link, cutoff: float) -> None:
+    """Resend what was sent on ``link`` up to ``cutoff`` and is still unanswered.
+
+    Reads and subscribes go back in the outbox; creates are looked up first
+    (one read for all of them when the collection has the dedupe field) and
+    only resent when not stored. If the lookup fails, the link is dropped:
+    reconnecting settles the creates left in doubt.
+    """
+    doubtful: list[Request] = []
     for request in engine._pending.sent_on(link.number):
-        if request.control or request.sent_at > engine._rate_cutoff:
+        if request.control or request.sent_at > cutoff or request.future.done():
             continue
         if request.idempotent:
             engine._pending.enqueue(request)
             continue
         request.disarm()
         request.state = "in_doubt"
-        try:
-            row = await find_stored(engine, link, request)
-        except (DirectusError, LinkLost) as exc:
-            logger.info("could not check a dropped create: %s", exc)
-            return  # the link is in trouble; reconnecting settles the rest
+        doubtful.append(request)
+    try:
+        stored = await _find_all_stored(engine, link, doubtful)
+    except (DirectusError, LinkLost) as exc:
+        logger.info("could not check unanswered creates (%s); reconnecting", exc)
+        engine._abort(link, "unanswered creates could not be checked")
+        return
+    for request in doubtful:
+        row = stored.get(request)
         if row is not None:
             engine._note_created(request, row)
             request.settle(row)
         elif not request.future.done():
             engine._pending.enqueue(request)
     engine._kick()
+
+
+async def _find_all_stored(
+    engine: LinkEngine, link: Link, requests: list[Request]
+) -> dict[Request, dict[str, Any]]:
+    """Which of ``requests`` were stored: by their dedupe values in one read, else one by one."""
+    found: dict[Request, dict[str, Any]] = {}
+    field_name = engine._dedupe_field
+    by_value = {r.dedupe: r for r in requests if r.dedupe is not None}
+    collections = {r.collection for r in by_value.values()}
+    looked_up: set[Request] = set()
+    if field_name and len(collections) == 1 and len(by_value) > 1:
+        collection = collections.pop() or ""
+        if engine._dedupe_ok.get(collection) is not False:
+            query = {"filter": {field_name: {"_in": list(by_value)}}, "limit": len(by_value)}
+            frame = protocol.items(collection, "read", protocol.new_uid(), query=query)
+            try:
+                rows = await engine._control(link, frame, "items:read")
+            except Forbidden:
+                engine._dedupe_ok[collection] = False
+            else:
+                looked_up.update(by_value.values())
+                for row in rows if isinstance(rows, list) else []:
+                    if isinstance(row, dict) and (hit := by_value.get(str(row.get(field_name)))):
+                        found[hit] = row
+    for request in requests:
+        if request not in looked_up and (row := await find_stored(engine, link, request)):
+            found[request] = row
+    return found
+
+
+# -- a socket that was the public for a moment ---------------------------------------------
+
+
+def note_expiry(engine: LinkEngine, link: Link) -> None:
+    """``TOKEN_EXPIRED``: the socket is the public until the re-auth is answered."""
+    link.expired_at = asyncio.get_running_loop().time()
+    link.reauthed_at = None
+    if link.floors_at_expiry is None:
+        link.floors_at_expiry = {
+            sub.uid: sub.backfill_floor
+            for sub in engine._subscriptions.values()
+            if sub.active and not sub.closed and sub.backfills
+        }
+
+
+def earned_as_public(engine: LinkEngine, link: Link, uid: str | None, code: str) -> bool:
+    """Whether a uid-less FORBIDDEN may answer a frame the server handled as the public.
+
+    True while the token is expired and not yet renewed, or while anything
+    sent before the renewal is still unanswered.
+    """
+    if uid is not None or code != "FORBIDDEN" or link.expired_at is None:
+        return False
+    if link.reauthed_at is None:
+        return True
+    return any(
+        link.exposed(request.sent_at)
+        for request in engine._pending.sent_on(link.number)
+        if not request.control
+    )
+
+
+def on_refused_as_public(engine: LinkEngine, link: Link) -> None:
+    """Re-authenticate (if not under way), then resend what the refusal may have hit."""
+    engine._stats["refused_as_public"] += 1
+    link.refused_at = asyncio.get_running_loop().time()
+    if link.reauthed_at is None and (engine._reauth is None or engine._reauth.done()):
+        engine._start_reauth(link, "refused as the public")
+    if not link.refusal_check:
+        link.refusal_check = True
+        engine._spawn(_settle_refused(engine, link))
+
+
+async def _settle_refused(engine: LinkEngine, link: Link) -> None:
+    try:
+        while not link.over and link.reauthed_at is None:
+            await asyncio.sleep(0.05)
+        await _until_replies_settle(engine, link)
+    finally:
+        link.refusal_check = False
+    if link.over:
+        return
+    if _unanswered(engine, link, control=True):
+        # The session's own restore work met the refusal: start that over, whole.
+        engine._abort(link, "restore work refused while the token was expired")
+        return
+    logger.info("resending what was refused while the token was expired")
+    await resend_unanswered(engine, link, link.refused_at)
+
+
+def _unanswered(engine: LinkEngine, link: Link, *, control: bool) -> list[Request]:
+    """Requests sent on ``link`` before the last refusal and still waiting."""
+    return [
+        request
+        for request in engine._pending.sent_on(link.number)
+        if request.sent_at <= link.refused_at and (request.control or not control)
+    ]
+
+
+async def _until_replies_settle(engine: LinkEngine, link: Link, step: float = 0.5) -> None:
+    """Wait until no reply came for ``step`` seconds to what was sent before the refusal.
+
+    The refused frames never get a reply; the others do, and must not be resent.
+    """
+    before = -1
+    while not link.over:
+        unanswered = len(_unanswered(engine, link, control=False))
+        if unanswered in (0, before):
+            return
+        before = unanswered
+        await asyncio.sleep(step)
+
+
+async def backfill_after_expiry(
+    engine: LinkEngine, link: Link, floors: dict[str, int | None]
+) -> None:
+    """Read back, per subscription, what was created while the socket was the public."""
+    for uid, floor in floors.items():
+        sub = engine._subscriptions.get(uid)
+        if sub is None or not sub.active or sub.closed or link.over:
+            continue
+        sub.hold()
+        try:
+            await backfill(engine, link, sub, floor)
+        except (DirectusError, LinkLost) as exc:
+            logger.info("reading back after the token expired failed: %s", exc)
+        finally:
+            sub.release()

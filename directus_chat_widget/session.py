@@ -15,7 +15,9 @@ What it takes care of:
   else is sent before ``auth ok``.
 - ``TOKEN_EXPIRED`` (the socket silently turns public): hold sends, refresh
   over REST, re-authenticate, flush in order. The token is also refreshed a
-  little before it expires. A create never goes out unauthenticated.
+  little before it expires. A create never goes out unauthenticated; one that
+  raced the expiry and came back FORBIDDEN is resent after the re-auth (stored
+  once), and what subscriptions missed meanwhile is read back.
 - Heartbeat pings answered; two silent periods mean a dead socket. Reconnects
   back off (capped, jittered); past the budget: ``GAVE_UP`` and ``reconnect()``.
 - After a reconnect: authenticate, re-subscribe, backfill what each

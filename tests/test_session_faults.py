@@ -8,6 +8,7 @@ Every check counts events and states; waits fail on timeout, nothing is timed.
 from __future__ import annotations
 
 import asyncio
+from asyncio import StreamReader, StreamWriter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -148,6 +149,23 @@ async def test_paused_server_is_detected_and_recovered(
 # -- short tokens -------------------------------------------------------------------------------
 
 
+async def paced_sends(session: RealtimeSession, tag: str, count: int, period: float) -> None:
+    """``count`` creates, one every ``period`` seconds, none awaited before the next starts.
+
+    Every one must succeed: a FORBIDDEN earned while the token was being renewed
+    (or any other failure) reaching the caller fails the test, naming it.
+    """
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    sends = []
+    for i in range(count):
+        await asyncio.sleep(max(0.0, start + i * period - loop.time()))
+        sends.append(asyncio.create_task(session.create("messages", {"content": f"{tag}{i:04d}"})))
+    results = await asyncio.gather(*sends, return_exceptions=True)
+    failed = [repr(result) for result in results if isinstance(result, BaseException)]
+    assert failed == [], f"{len(failed)} sends failed, the first: {failed[:3]}"
+
+
 async def _soak(
     server: LocalDirectus,
     on: SessionFactory,
@@ -165,19 +183,9 @@ async def _soak(
     fast_inbox = Inbox(await slow.subscribe("messages", event="create"), tag_fast)
     slow_inbox = Inbox(await fast.subscribe("messages", event="create"), tag_slow)
 
-    async def pace(session: RealtimeSession, tag: str, count: int, period: float) -> None:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        sends = []
-        for i in range(count):
-            await asyncio.sleep(max(0.0, start + i * period - loop.time()))
-            sends.append(
-                asyncio.create_task(session.create("messages", {"content": f"{tag}{i:04d}"}))
-            )
-        await asyncio.gather(*sends)
-
     await asyncio.gather(
-        pace(fast, tag_fast, fast_count, 1 / 50), pace(slow, tag_slow, slow_count, 1.0)
+        paced_sends(fast, tag_fast, fast_count, 1 / 50),
+        paced_sends(slow, tag_slow, slow_count, 1.0),
     )
     await wait_until(lambda: len(fast_inbox.contents) >= fast_count, "Ada's messages at Grace")
     await wait_until(lambda: len(slow_inbox.contents) >= slow_count, "Grace's messages at Ada")
@@ -224,6 +232,123 @@ async def test_token_expired_path_alone_holds_refreshes_and_flushes(
     assert fast.stats["token_expired"] >= 3 and slow.stats["token_expired"] >= 3
     assert fast.stats["reauthenticated"] >= 3
     assert fast.reconnects == 0 and slow.reconnects == 0
+
+
+class SlowUplink:
+    """A TCP relay to ``127.0.0.1:port`` whose client-to-server direction lags ``delay`` s.
+
+    What a client sends reaches the server ``delay`` seconds later, in order (a
+    slow uplink: a phone, a satellite link); answers come straight back. Use as
+    ``async with SlowUplink(server.port, 0.6) as relay`` and connect to ``relay.url``.
+    """
+
+    def __init__(self, port: int, delay: float) -> None:
+        self.target = port
+        self.delay = delay
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._pumps: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def __aenter__(self) -> SlowUplink:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for pump in self._pumps:
+            pump.cancel()
+        await asyncio.gather(*self._pumps, return_exceptions=True)
+
+    async def _relay(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        server_in, server_out = await asyncio.open_connection("127.0.0.1", self.target)
+        pumps = {
+            asyncio.create_task(self._pump(client_in, server_out, self.delay)),
+            asyncio.create_task(self._pump(server_in, client_out, 0.0)),
+        }
+        self._pumps |= pumps
+        try:
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pump in pumps:
+                pump.cancel()
+            self._pumps -= pumps
+            client_out.close()
+            server_out.close()
+
+    @staticmethod
+    async def _pump(source: StreamReader, sink: StreamWriter, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+        due: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def forward() -> None:
+            while True:
+                when, chunk = await due.get()
+                await asyncio.sleep(max(0.0, when - loop.time()))
+                if not chunk:
+                    return
+                sink.write(chunk)
+                await sink.drain()
+
+        forwarding = asyncio.create_task(forward())
+        try:
+            while chunk := await source.read(65536):
+                due.put_nowait((loop.time() + delay, chunk))
+            due.put_nowait((loop.time() + delay, b""))
+            await forwarding
+        finally:
+            forwarding.cancel()
+
+
+@pytest.mark.slow
+async def test_creates_that_reach_the_server_after_expiry_are_refused_then_resent_once(
+    make_directus: MakeDirectus, demo_users: list[DemoUser]
+) -> None:
+    """Over a 0.6 s uplink, creates sent just before the token expires arrive just after.
+
+    The server (locked down, with the kit's socket guard) refuses them as the
+    public: FORBIDDEN without a uid, and the subscription's events of that
+    moment are refused too. The session re-authenticates, resends what was
+    refused (stored once, by client_uid) and reads back what its subscription
+    missed; the caller sees every create succeed.
+    """
+    server = make_directus(ACCESS_TOKEN_TTL="5s")
+    ada, grace = demo_users
+    count = 200  # 20 per second for 10 s: two expiries at least
+    async with SlowUplink(server.port, 0.6) as relay:
+        # refresh_margin=0: every renewal starts from the server's TOKEN_EXPIRED.
+        sender = RealtimeSession(relay.url, refresh_margin=0, reconnect_delays=FAST)
+        watcher = RealtimeSession(server.url, reconnect_delays=FAST)
+        try:
+            await sender.login(ada.email, ada.password)
+            await watcher.login(grace.email, grace.password)
+            tag = marker()
+            seen_by_grace = Inbox(await watcher.subscribe("messages", event="create"), tag)
+            seen_by_ada = Inbox(await sender.subscribe("messages", event="create"), tag)
+            await paced_sends(sender, tag, count, 1 / 20)
+            expected = [f"{tag}{i:04d}" for i in range(count)]
+            for inbox in (seen_by_grace, seen_by_ada):
+                await wait_until(lambda inbox=inbox: len(inbox.contents) >= count, "every message")
+            await asyncio.sleep(0.5)  # room for a duplicate to show, were there one
+            assert sorted(seen_by_grace.contents) == expected
+            assert sorted(seen_by_ada.contents) == expected
+            assert seen_by_ada.replayed >= 1  # what the public moment hid was read back
+            stored = await admin_rows(server, tag)
+            assert sorted(row["content"] for row in stored) == expected
+            assert sender.user is not None
+            assert {row["user_created"] for row in stored} == {sender.user["id"]}
+            assert sender.stats["token_expired"] >= 2
+            assert sender.stats["refused_as_public"] >= 1, sender.stats
+        finally:
+            await sender.close()
+            await watcher.close()
 
 
 # -- heartbeats ----------------------------------------------------------------------------------
