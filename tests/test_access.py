@@ -153,6 +153,31 @@ async def test_a_socket_whose_token_expired_is_the_public_and_cannot_post(
     assert [row["content"] for row in rows_with(server, "mine")] == ["mine"]
 
 
+async def test_without_the_guard_directus_11_leaves_an_expired_socket_unchecked(
+    make_directus: MakeDirectus, tmp_path: Path, demo_users: list[DemoUser]
+) -> None:
+    """Why the guard exists, measured: Directus 11.17.4 on its own stores a create
+    sent on an expired socket with no author, although the public may not post;
+    and applying the schema to such a server says so."""
+    server = make_directus(ACCESS_TOKEN_TTL="3s", EXTENSIONS_PATH=str(tmp_path))
+    assert any("lets a websocket whose token expired" in w for w in server.setup_chat().warnings)
+    ada = demo_users[0]
+    content = f"unchecked {uuid.uuid4()}"
+    async with httpx.AsyncClient(base_url=server.url, timeout=TIMEOUT) as http:
+        login = await http.post("/auth/login", json={"email": ada.email, "password": ada.password})
+        token = login.json()["data"]["access_token"]
+        async with websockets.connect(ws_url(server), ping_interval=None) as ws:
+            await ws.send(json.dumps({"type": "auth", "access_token": token}))
+            assert (await next_frame(ws))["status"] == "ok"
+            assert (await next_frame(ws))["error"]["code"] == "TOKEN_EXPIRED"
+            create = {"type": "items", "collection": "messages", "action": "create"}
+            await ws.send(json.dumps({**create, "data": {"content": content}, "uid": "1"}))
+            stored = (await next_frame(ws))["data"]
+    assert stored["content"] == content and stored["user_created"] is None
+    with as_user(server) as anyone:
+        assert anyone.post("/items/messages", json={"content": content}).status_code == 403
+
+
 def test_public_read_is_opt_in_read_only_and_can_be_taken_back(
     make_directus: MakeDirectus, demo_users: list[DemoUser]
 ) -> None:
