@@ -150,7 +150,8 @@ class RealtimeSession(LinkEngine):
     def stats(self) -> dict[str, int]:
         """Counts of what happened: ``token_expired``, ``reauthenticated``,
         ``rows_backfilled``, ``creates_found`` / ``creates_resent`` (after a loss),
-        ``rate_limited``, ``refreshes``."""
+        ``rate_limited``, ``refused_as_public`` (a FORBIDDEN that raced the token's
+        expiry, resent), ``refreshes``."""
         return {**self._stats, "refreshes": self._auth.refreshes}
 
     @property
