@@ -2,8 +2,11 @@
 
     directus-chat up        install if needed, start, apply the chat schema and demo users,
                             write DIRECTUS_URL into .env, print the URL and demo logins
-    directus-chat down      stop it
-    directus-chat status    is it running, where, how much memory
+    directus-chat up --instances N
+                            the same on a local cluster: Postgres, Redis, N Directus, HAProxy
+    directus-chat down      stop it (every part of a cluster too)
+    directus-chat status    is it running, where, how much memory (each part of a cluster)
+    directus-chat compose   write the deploy recipe (Compose file, HAProxy config, env)
     directus-chat logs      the tail of its log
     directus-chat install   only install Directus into the cache
     directus-chat lab       up, then JupyterLab on the tutorial notebooks; Ctrl-C stops both
@@ -21,12 +24,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..config import write_env_value
 from ..errors import DirectusError, InstallFailed, StartupFailed
+from .cluster import CLUSTER_FILE, LocalCluster, default_cluster_dir
+from .guard import write_guard
 from .install import DEFAULT_DIRECTUS_VERSION, ensure_installed
 from .lab import DEFAULT_LAB_PORT, LabOptions, run_lab
 from .schema import DEMO_USERS
 from .server import DEFAULT_PORT, LocalDirectus
 from .settings import SETTINGS_FILE
+from .topology import compose_files
 from .up import chat_server
 
 __all__ = ["main"]
@@ -56,7 +63,54 @@ def _server(args: argparse.Namespace) -> LocalDirectus:
     )
 
 
+def _clusters(args: argparse.Namespace) -> list[LocalCluster]:
+    """The cluster ``down``/``status`` act on: the folder given, or the default cluster's."""
+    folder = Path(args.data_dir) if args.data_dir is not None else default_cluster_dir()
+    if not (folder / CLUSTER_FILE).is_file():
+        return []
+    return [LocalCluster(folder, version=args.directus_version, progress=_say)]
+
+
+def _cmd_up_cluster(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    cluster = LocalCluster(
+        args.data_dir,
+        instances=args.instances,
+        port=args.port,
+        version=args.directus_version,
+        progress=_say,
+    )
+    already = cluster.attach()
+    cluster.start()
+    report = cluster.setup_chat(
+        DEMO_USERS if not args.no_demo_users else (), public_read=args.public_read
+    )
+    env_file = Path(args.env_file)
+    write_env_value(env_file, "DIRECTUS_URL", cluster.url)
+    state = "already running" if already else f"ready in {time.monotonic() - started:.1f} s"
+    print(f"Directus {cluster.version} cluster {state} at {cluster.url} (HAProxy)")
+    for part in cluster.status():
+        print(f"  {part.name:<11} port {part.port}")
+    print("\n    ".join(["  schema:", *report.summary()]))
+    print(f"  DIRECTUS_URL written to {env_file.resolve()}")
+    if not args.no_demo_users:
+        print("  demo logins (local demo only):")
+        for user in DEMO_USERS:
+            print(f"    {user.email:<22} password: {user.password}")
+    print(f"  admin: {cluster.admin_email} (password in {cluster.data_dir / CLUSTER_FILE})")
+    print(
+        "  stop it with: directus-chat down"
+        + (f" --data-dir {args.data_dir}" if args.data_dir else "")
+    )
+    return 0
+
+
 def _cmd_up(args: argparse.Namespace) -> int:
+    if args.instances is not None:
+        if args.instances < 2:
+            _say("error: --instances needs 2 or more (without it: one Directus on SQLite)")
+            return 2
+        return _cmd_up_cluster(args)
     started = time.monotonic()
     already = _server(args).attach()
     env_file = Path(args.env_file)
@@ -83,9 +137,16 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_down(args: argparse.Namespace) -> int:
+    clusters = _clusters(args)
+    for cluster in clusters:
+        cluster.stop()
+        print(f"Directus cluster stopped ({cluster.data_dir})")
+    if clusters and args.data_dir is not None:
+        return 0
     server = _server(args)
     if not server.attach():
-        print("Directus is not running")
+        if not clusters:
+            print("Directus is not running")
         return 0
     server.stop()
     print("Directus stopped")
@@ -93,8 +154,21 @@ def _cmd_down(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    clusters = _clusters(args)
+    running = False
+    for cluster in clusters:
+        parts = cluster.status()
+        running = running or any(part.running for part in parts)
+        print(f"Directus {cluster.version} cluster ({cluster.data_dir}):")
+        for part in parts:
+            where = f"port {part.port}, pid {part.pid}" if part.running else "not running"
+            print(f"  {part.name:<11} {where:<26} {part.rss_bytes / 2**20:6.0f} MiB resident")
+    if clusters and args.data_dir is not None:
+        return 0 if running else 3
     server = _server(args)
     if not server.attach():
+        if running:
+            return 0
         print(f"Directus {args.directus_version}: not running (data: {server.data_dir})")
         return 3
     memory = server.memory_rss_bytes() / 2**20
@@ -108,6 +182,21 @@ def _cmd_status(args: argparse.Namespace) -> int:
 def _cmd_logs(args: argparse.Namespace) -> int:
     tail = _server(args).log_tail(args.lines)
     print(tail if tail else "(no log yet)")
+    return 0
+
+
+def _cmd_compose(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = compose_files(args.instances, version=args.directus_version, public_url=args.public_url)
+    for name, text in files.items():
+        (out / name).write_text(text)
+    write_guard(out / "extensions")
+    print(f"Deploy recipe for {args.instances} Directus instances written to {out.resolve()}:")
+    print("  " + ", ".join([*files, "extensions/"]))
+    print(
+        f"  next: cp {out}/.env.example {out}/.env, fill it in, then `docker compose up -d` there"
+    )
     return 0
 
 
@@ -153,6 +242,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"port (default {DEFAULT_PORT}, or a free one if taken; 0: always a free one)",
     )
     up.add_argument("--env-file", default=".env", help="where to write DIRECTUS_URL")
+    up.add_argument(
+        "--instances",
+        type=int,
+        default=None,
+        help="N >= 2: a local cluster (Postgres, Redis, N Directus, HAProxy); --port is "
+        "the balancer's",
+    )
     up.add_argument("--no-demo-users", action="store_true", help="create no demo accounts")
     up.add_argument(
         "--public-read",
@@ -184,6 +280,15 @@ def _parser() -> argparse.ArgumentParser:
         ("install", _cmd_install, "install Directus into the cache only"),
     ):
         commands.add_parser(name, parents=[common], help=text).set_defaults(run=run)
+    compose = commands.add_parser(
+        "compose", parents=[common], help="write a Compose deploy recipe for a cluster"
+    )
+    compose.add_argument("--instances", type=int, default=2, help="Directus instances (2)")
+    compose.add_argument("--out", default="deploy", help="folder to write into (./deploy)")
+    compose.add_argument(
+        "--public-url", default="http://localhost:8055", help="the URL users reach it at"
+    )
+    compose.set_defaults(run=_cmd_compose)
     logs = commands.add_parser("logs", parents=[common], help="print the tail of its log")
     logs.add_argument("-n", "--lines", type=int, default=40)
     logs.set_defaults(run=_cmd_logs)

@@ -98,6 +98,9 @@ class LocalDirectus:
         progress: called with one line at a time while installing or starting;
             logs at INFO by default.
         startup_timeout: seconds to wait for the server to answer.
+        bootstrap: run ``directus bootstrap`` before starting: ``None`` when the
+            SQLite file is missing; True or False to decide (a cluster's shared
+            database is bootstrapped once, by its first instance).
 
     Use it as a context manager (start, then stop on exit), or call
     :meth:`start` and :meth:`stop`; :meth:`attach` finds a server started by
@@ -113,11 +116,13 @@ class LocalDirectus:
         env: Mapping[str, str] | None = None,
         progress: Progress | None = None,
         startup_timeout: float = 120.0,
+        bootstrap: bool | None = None,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self.version = version
         self.extra_env = dict(env or {})
         self.startup_timeout = startup_timeout
+        self.bootstrap = bootstrap
         self._progress = progress or (lambda message: logger.info("%s", message))
         self._requested_port = DEFAULT_PORT if port is None else port
         self._port: int | None = None
@@ -213,7 +218,9 @@ class LocalDirectus:
         self._settings.save(self.data_dir)
         self._port = port
         env = self._environment(runtime)
-        if not (self.data_dir / "database.sqlite").is_file():
+        if self.bootstrap or (
+            self.bootstrap is None and not (self.data_dir / "database.sqlite").is_file()
+        ):
             self._bootstrap(runtime, cli, env)
         self._spawn(runtime, cli, env)
         try:

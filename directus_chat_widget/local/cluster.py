@@ -1,0 +1,422 @@
+"""LocalCluster: several Directus instances on one Postgres and one Redis, behind HAProxy.
+
+    from directus_chat_widget.local.cluster import LocalCluster
+
+    with LocalCluster(instances=2, port=0) as cluster:   # Postgres, Redis, 2 x Directus, HAProxy
+        cluster.setup_chat()
+        print(cluster.url)                                 # the balancer: clients need nothing else
+
+The parts start in dependency order (database, bus, the first instance, which
+bootstraps the empty database once, the other instances side by side, then the
+balancer) and stop in reverse. Every part runs in a process group of its own
+with a pid file in its folder, so ``directus-chat down`` from another process
+stops them all, and a failed start stops what it had started. What each part
+is told comes from :mod:`.topology`, shared with the Compose recipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from .._sync import run_sync
+from ..errors import StartupFailed
+from .balancer import LocalBalancer
+from .install import DEFAULT_DIRECTUS_VERSION, Progress, ensure_installed
+from .postgres import LocalPostgres, postgres_bin_dir, unprivileged_user
+from .process import HOST, ServerProcess, pid_from_file
+from .redis import LocalRedis
+from .schema import DEMO_USERS, DemoUser, SchemaReport, apply_chat_schema_as_admin
+from .server import PID_FILE as DIRECTUS_PID_FILE
+from .server import LocalDirectus, free_port, port_is_free
+from .settings import ADMIN_EMAIL, ServerSettings, default_data_dir
+from .topology import Secrets, directus_env
+
+__all__ = ["CLUSTER_FILE", "LocalCluster", "PartStatus", "default_cluster_dir", "missing_programs"]
+
+logger = logging.getLogger(__name__)
+
+CLUSTER_FILE = "cluster.json"
+# Where Postgres keeps its files when the kit runs as root (see _postgres_data).
+_ROOT_PG_HOME = Path("/var/lib/directus-chat-widget")
+
+
+def default_cluster_dir() -> Path:
+    """The default cluster's folder: ``cluster`` beside the single server's default folder."""
+    return default_data_dir().parent / "cluster"
+
+
+def missing_programs() -> list[str]:
+    """What this machine lacks to run a local cluster, as Debian package names."""
+    missing = []
+    if postgres_bin_dir() is None:
+        missing.append("postgresql")
+    if shutil.which("redis-server") is None and not Path("/usr/bin/redis-server").is_file():
+        missing.append("redis-server")
+    if shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").is_file():
+        missing.append("haproxy")
+    return missing
+
+
+@dataclass
+class _ClusterSettings:
+    """What a cluster folder remembers: secrets, admin login, ports, whether bootstrapped."""
+
+    version: str
+    key: str = field(repr=False)
+    secret: str = field(repr=False)
+    admin_email: str
+    admin_password: str = field(repr=False)
+    db_password: str = field(repr=False)
+    redis_password: str = field(repr=False)
+    ports: dict[str, int] = field(default_factory=dict)
+    bootstrapped: bool = False
+
+    @classmethod
+    def load_or_create(cls, folder: Path, version: str) -> _ClusterSettings:
+        path = folder / CLUSTER_FILE
+        if path.is_file():
+            settings = cls(**json.loads(path.read_text()))
+            if settings.version != version:
+                raise StartupFailed(
+                    f"cluster folder {folder} was made by Directus {settings.version}, "
+                    f"not {version}"
+                )
+            return settings
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        token = secrets.token_urlsafe
+        settings = cls(
+            version, secrets.token_hex(16), token(32), ADMIN_EMAIL, token(18), token(18), token(18)
+        )
+        settings.save(folder)
+        return settings
+
+    def save(self, folder: Path) -> None:
+        tmp = folder / f"{CLUSTER_FILE}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(asdict(self), handle, indent=2)
+        tmp.replace(folder / CLUSTER_FILE)
+
+    @property
+    def secrets(self) -> Secrets:
+        return Secrets(self.key, self.secret, self.db_password, self.redis_password)
+
+
+@dataclass(frozen=True)
+class PartStatus:
+    """One part of a cluster as ``status`` shows it."""
+
+    name: str
+    running: bool
+    port: int | None
+    pid: int | None
+    rss_bytes: int
+
+
+class LocalCluster:
+    """Postgres + Redis + ``instances`` Directus + HAProxy on 127.0.0.1.
+
+    Args:
+        data_dir: the cluster's folder (default :func:`default_cluster_dir`).
+        instances: how many Directus instances (at least 2); None: as many as
+            the folder last ran, else 2.
+        port: the balancer's port: ``None`` reuses the folder's last one (else
+            a free one), ``0`` takes a free one.
+        env: extra Directus settings for every instance, applied last.
+        progress: one line at a time while starting; logs at INFO by default.
+
+    Raises:
+        ValueError: fewer than 2 instances.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        instances: int | None = None,
+        port: int | None = None,
+        version: str = DEFAULT_DIRECTUS_VERSION,
+        env: dict[str, str] | None = None,
+        progress: Progress | None = None,
+        startup_timeout: float = 120.0,
+    ) -> None:
+        if instances is not None and instances < 2:
+            raise ValueError("a cluster has at least 2 instances; use LocalDirectus for one")
+        self.data_dir = Path(data_dir) if data_dir is not None else default_cluster_dir()
+        self.version = version
+        self.instances = instances
+        self.extra_env = dict(env or {})
+        self.startup_timeout = startup_timeout
+        self._progress = progress or (lambda message: logger.info("%s", message))
+        self._requested_port = port
+        self._settings: _ClusterSettings | None = None
+        self.postgres: LocalPostgres | None = None
+        self.redis: LocalRedis | None = None
+        self.directus: list[LocalDirectus] = []
+        self.balancer: LocalBalancer | None = None
+
+    def __repr__(self) -> str:
+        return f"<LocalCluster {self.version} x{len(self.directus) or '?'} {self.data_dir}>"
+
+    # -- what it is -------------------------------------------------------------------
+
+    @property
+    def settings(self) -> _ClusterSettings:
+        if self._settings is None:
+            self._settings = _ClusterSettings.load_or_create(self.data_dir, self.version)
+        return self._settings
+
+    @property
+    def url(self) -> str:
+        """The balancer's URL: the one address clients use.
+
+        Raises:
+            StartupFailed: the cluster is not running.
+        """
+        if self.balancer is None or self.balancer.port is None:
+            raise StartupFailed("the cluster is not running: call start() first")
+        return self.balancer.url
+
+    @property
+    def admin_email(self) -> str:
+        return self.settings.admin_email
+
+    @property
+    def admin_password(self) -> str:
+        return self.settings.admin_password
+
+    def parts(self) -> list[tuple[str, ServerProcess | LocalDirectus]]:
+        """Every part, in start order."""
+        named: list[tuple[str, ServerProcess | LocalDirectus]] = []
+        if self.postgres is not None:
+            named.append(("postgres", self.postgres))
+        if self.redis is not None:
+            named.append(("redis", self.redis))
+        named += [(f"directus-{i}", d) for i, d in enumerate(self.directus, 1)]
+        if self.balancer is not None:
+            named.append(("haproxy", self.balancer))
+        return named
+
+    def status(self) -> list[PartStatus]:
+        """Each part: running or not, port, pid, resident memory."""
+        self._build()
+        out = []
+        for name, part in self.parts():
+            running = part.attach() if not part.is_running() else True
+            out.append(PartStatus(name, running, part.port, part.pid, part.memory_rss_bytes()))
+        return out
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def attach(self) -> bool:
+        """Adopt a cluster started by another process; True when its balancer answers."""
+        if not (self.data_dir / CLUSTER_FILE).is_file():
+            return False
+        self._build()
+        assert self.balancer is not None
+        if not self.balancer.attach():
+            return False
+        for part in (self.postgres, self.redis, *self.directus):
+            assert part is not None
+            part.attach()
+        return True
+
+    def start(self) -> LocalCluster:
+        """Start every part not yet running and wait for each; returns self.
+
+        Raises:
+            StartupFailed: a part would not start (its own log's tail included);
+                everything started so far is stopped again.
+            NodeNotFound, InstallFailed, PortInUse
+        """
+        if self.attach():
+            return self
+        missing = missing_programs()
+        if missing:
+            raise StartupFailed(
+                "a local cluster needs "
+                + ", ".join(missing)
+                + ": `apt-get install "
+                + " ".join(missing)
+                + "` (Debian/Ubuntu)"
+            )
+        ensure_installed(self.version, progress=self._progress)
+        # A half-running cluster (a part crashed, say) is stopped and started whole,
+        # on fresh ports where the old ones were taken meanwhile.
+        self.stop()
+        self._forget_parts()
+        self._build(fresh=True)
+        try:
+            self._start_parts()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every part, balancer first and database last; nothing is left running."""
+        if not self.parts():
+            if not (self.data_dir / CLUSTER_FILE).is_file():
+                return
+            self._build()
+        for name, part in reversed(self.parts()):
+            part.stop()
+            if isinstance(part, LocalDirectus):
+                # stop() finds a server through /server/ping: a hung one answers
+                # nothing, so its pid file is the last word.
+                leftover = pid_from_file(part.data_dir / DIRECTUS_PID_FILE)
+                if leftover is not None:
+                    logger.warning("%s did not answer; killing pid %d", name, leftover)
+                    ServerProcess._signal(leftover, signal.SIGKILL)
+                    with contextlib.suppress(FileNotFoundError):
+                        (part.data_dir / DIRECTUS_PID_FILE).unlink()
+
+    def remove(self) -> None:
+        """Stop, then delete the cluster's folder and its database files."""
+        self.stop()
+        shutil.rmtree(self._postgres_data(), ignore_errors=True)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalCluster:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def setup_chat(
+        self, demo_users: tuple[DemoUser, ...] = DEMO_USERS, *, public_read: bool = False
+    ) -> SchemaReport:
+        """Apply the chat schema, permissions and demo users once, through the balancer.
+
+        Raises:
+            StartupFailed: not running. PermissionRefused: see ``apply_chat_schema``.
+        """
+        return run_sync(
+            apply_chat_schema_as_admin(
+                self.url,
+                self.admin_email,
+                self.admin_password,
+                demo_users=demo_users,
+                public_read=public_read,
+            )
+        )
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _postgres_data(self) -> Path:
+        # Postgres refuses root, and the user it runs as instead cannot enter a
+        # root-owned private folder: as root, its files live under /var/lib.
+        if unprivileged_user() is None:
+            return self.data_dir / "postgres" / "data"
+        digest = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:16]
+        return _ROOT_PG_HOME / f"pg-{digest}"
+
+    def _port(self, name: str, wanted: int | None = None, *, fresh: bool = False) -> int:
+        last = self.settings.ports.get(name)
+        if wanted is not None and wanted != 0:
+            return wanted
+        if wanted is None and last and (not fresh or port_is_free(last)):
+            return last
+        return free_port()
+
+    def _forget_parts(self) -> None:
+        self.postgres = self.redis = self.balancer = None
+        self.directus = []
+
+    def _build(self, *, fresh: bool = False) -> None:
+        """Make the part objects (nothing starts) with the folder's ports and secrets.
+
+        ``fresh``: about to start, so a remembered port that is taken is replaced.
+        """
+        if self.parts():
+            return
+        s = self.settings
+        if unprivileged_user() is not None:
+            _ROOT_PG_HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
+        count = self.instances or s.ports.get("instances") or 2
+        ports = {
+            "postgres": self._port("postgres", fresh=fresh),
+            "redis": self._port("redis", fresh=fresh),
+            "balancer": self._port("balancer", self._requested_port, fresh=fresh),
+            "instances": count,
+            **{
+                f"directus-{i}": self._port(f"directus-{i}", fresh=fresh)
+                for i in range(1, count + 1)
+            },
+        }
+        self.postgres = LocalPostgres(
+            self.data_dir / "postgres", self._postgres_data(), s.db_password, port=ports["postgres"]
+        )
+        self.redis = LocalRedis(self.data_dir / "redis", s.redis_password, port=ports["redis"])
+        balancer_url = f"http://{HOST}:{ports['balancer']}"
+        shared = directus_env(
+            s.secrets,
+            db_host=HOST,
+            db_port=ports["postgres"],
+            redis_host=HOST,
+            redis_port=ports["redis"],
+            public_url=balancer_url,
+        )
+        shared["STORAGE_LOCAL_ROOT"] = str(self.data_dir / "uploads")
+        self.directus = []
+        for i in range(1, count + 1):
+            folder = self.data_dir / f"directus-{i}"
+            folder.mkdir(parents=True, exist_ok=True)
+            # The instance's own settings file carries the cluster's secrets and
+            # admin: the first instance bootstraps with this admin.
+            ServerSettings(s.version, s.key, s.secret, s.admin_email, s.admin_password).save(folder)
+            self.directus.append(
+                LocalDirectus(
+                    folder,
+                    port=ports[f"directus-{i}"],
+                    version=self.version,
+                    env={**shared, **self.extra_env},
+                    progress=self._progress,
+                    startup_timeout=self.startup_timeout,
+                    bootstrap=i == 1 and not s.bootstrapped,
+                )
+            )
+        backends = [(f"directus-{i}", ports[f"directus-{i}"]) for i in range(1, count + 1)]
+        self.balancer = LocalBalancer(self.data_dir / "haproxy", backends, port=ports["balancer"])
+        s.ports = ports
+        s.save(self.data_dir)
+
+    def _start_parts(self) -> None:
+        assert self.postgres and self.redis and self.balancer
+        self._progress(f"Starting Postgres and Redis for a cluster in {self.data_dir}")
+        self.postgres.start()
+        self.postgres.ensure_database()
+        self.redis.start()
+        first, rest = self.directus[0], self.directus[1:]
+        if first.bootstrap:
+            # The empty database is bootstrapped by one instance before the others start.
+            first.start()
+            self.settings.bootstrapped = True
+            self.settings.save(self.data_dir)
+            for later in self.directus:
+                later.bootstrap = False
+        else:
+            rest = self.directus
+        self._progress(f"Starting {len(rest)} Directus instance(s)")
+        with ThreadPoolExecutor(max_workers=len(rest)) as pool:
+            for future in [pool.submit(server.start) for server in rest]:
+                future.result()
+        self.balancer.start()
+        self._progress(f"Cluster ready at {self.balancer.url}")
