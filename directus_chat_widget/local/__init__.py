@@ -7,11 +7,13 @@
         print(server.url)
 
 The command line `directus-chat up` / `down` / `status` / `logs` does the same
-for a server that outlives the command.
+for a server that outlives the command. ``LocalCluster`` (``directus-chat up
+--instances N``) runs several instances on Postgres and Redis behind HAProxy.
 """
 
 from __future__ import annotations
 
+from .cluster import LocalCluster
 from .install import DEFAULT_DIRECTUS_VERSION, cache_root, ensure_installed, pinned_versions
 from .node import NodeRuntime, find_node
 from .schema import (
@@ -35,6 +37,7 @@ __all__ = [
     "DEFAULT_PORT",
     "DEMO_USERS",
     "DemoUser",
+    "LocalCluster",
     "LocalDirectus",
     "NodeRuntime",
     "SchemaReport",

@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
-import secrets
 import shutil
 import signal
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from .._sync import run_sync
 from ..errors import StartupFailed
 from .balancer import LocalBalancer
+from .cluster_settings import CLUSTER_FILE, ClusterSettings
 from .install import DEFAULT_DIRECTUS_VERSION, Progress, ensure_installed
 from .postgres import LocalPostgres, postgres_bin_dir, unprivileged_user
 from .process import HOST, ServerProcess, pid_from_file
@@ -39,14 +38,13 @@ from .redis import LocalRedis
 from .schema import DEMO_USERS, DemoUser, SchemaReport, apply_chat_schema_as_admin
 from .server import PID_FILE as DIRECTUS_PID_FILE
 from .server import LocalDirectus, free_port, port_is_free
-from .settings import ADMIN_EMAIL, ServerSettings, default_data_dir
-from .topology import Secrets, directus_env
+from .settings import ServerSettings, default_data_dir
+from .topology import directus_env
 
 __all__ = ["CLUSTER_FILE", "LocalCluster", "PartStatus", "default_cluster_dir", "missing_programs"]
 
 logger = logging.getLogger(__name__)
 
-CLUSTER_FILE = "cluster.json"
 # Where Postgres keeps its files when the kit runs as root (see _postgres_data).
 _ROOT_PG_HOME = Path("/var/lib/directus-chat-widget")
 
@@ -66,52 +64,6 @@ def missing_programs() -> list[str]:
     if shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").is_file():
         missing.append("haproxy")
     return missing
-
-
-@dataclass
-class _ClusterSettings:
-    """What a cluster folder remembers: secrets, admin login, ports, whether bootstrapped."""
-
-    version: str
-    key: str = field(repr=False)
-    secret: str = field(repr=False)
-    admin_email: str
-    admin_password: str = field(repr=False)
-    db_password: str = field(repr=False)
-    redis_password: str = field(repr=False)
-    ports: dict[str, int] = field(default_factory=dict)
-    bootstrapped: bool = False
-
-    @classmethod
-    def load_or_create(cls, folder: Path, version: str) -> _ClusterSettings:
-        path = folder / CLUSTER_FILE
-        if path.is_file():
-            settings = cls(**json.loads(path.read_text()))
-            if settings.version != version:
-                raise StartupFailed(
-                    f"cluster folder {folder} was made by Directus {settings.version}, "
-                    f"not {version}"
-                )
-            return settings
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
-        token = secrets.token_urlsafe
-        settings = cls(
-            version, secrets.token_hex(16), token(32), ADMIN_EMAIL, token(18), token(18), token(18)
-        )
-        settings.save(folder)
-        return settings
-
-    def save(self, folder: Path) -> None:
-        tmp = folder / f"{CLUSTER_FILE}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(asdict(self), handle, indent=2)
-        tmp.replace(folder / CLUSTER_FILE)
-
-    @property
-    def secrets(self) -> Secrets:
-        return Secrets(self.key, self.secret, self.db_password, self.redis_password)
 
 
 @dataclass(frozen=True)
@@ -161,7 +113,7 @@ class LocalCluster:
         self.startup_timeout = startup_timeout
         self._progress = progress or (lambda message: logger.info("%s", message))
         self._requested_port = port
-        self._settings: _ClusterSettings | None = None
+        self._settings: ClusterSettings | None = None
         self.postgres: LocalPostgres | None = None
         self.redis: LocalRedis | None = None
         self.directus: list[LocalDirectus] = []
@@ -173,9 +125,9 @@ class LocalCluster:
     # -- what it is -------------------------------------------------------------------
 
     @property
-    def settings(self) -> _ClusterSettings:
+    def settings(self) -> ClusterSettings:
         if self._settings is None:
-            self._settings = _ClusterSettings.load_or_create(self.data_dir, self.version)
+            self._settings = ClusterSettings.load_or_create(self.data_dir, self.version)
         return self._settings
 
     @property

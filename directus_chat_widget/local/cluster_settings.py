@@ -1,0 +1,67 @@
+"""What a local cluster's folder remembers: secrets, the admin login, ports, bootstrapped or not.
+
+One JSON file (``cluster.json``), readable by its owner only, like a single
+server's ``directus-chat.json``: the secrets are random per cluster folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import StartupFailed
+from .settings import ADMIN_EMAIL
+from .topology import Secrets
+
+__all__ = ["CLUSTER_FILE", "ClusterSettings"]
+
+CLUSTER_FILE = "cluster.json"
+
+
+@dataclass
+class ClusterSettings:
+    """What a cluster folder remembers: secrets, admin login, ports, whether bootstrapped."""
+
+    version: str
+    key: str = field(repr=False)
+    secret: str = field(repr=False)
+    admin_email: str
+    admin_password: str = field(repr=False)
+    db_password: str = field(repr=False)
+    redis_password: str = field(repr=False)
+    ports: dict[str, int] = field(default_factory=dict)
+    bootstrapped: bool = False
+
+    @classmethod
+    def load_or_create(cls, folder: Path, version: str) -> ClusterSettings:
+        path = folder / CLUSTER_FILE
+        if path.is_file():
+            settings = cls(**json.loads(path.read_text()))
+            if settings.version != version:
+                raise StartupFailed(
+                    f"cluster folder {folder} was made by Directus {settings.version}, "
+                    f"not {version}"
+                )
+            return settings
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        token = secrets.token_urlsafe
+        settings = cls(
+            version, secrets.token_hex(16), token(32), ADMIN_EMAIL, token(18), token(18), token(18)
+        )
+        settings.save(folder)
+        return settings
+
+    def save(self, folder: Path) -> None:
+        tmp = folder / f"{CLUSTER_FILE}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(asdict(self), handle, indent=2)
+        tmp.replace(folder / CLUSTER_FILE)
+
+    @property
+    def secrets(self) -> Secrets:
+        return Secrets(self.key, self.secret, self.db_password, self.redis_password)
