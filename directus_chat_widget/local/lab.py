@@ -250,9 +250,9 @@ class _JupyterLab:
         options: LabOptions,
         server: LocalDirectus,
         port: int,
-        signals: _Signals,
         say: Say,
     ) -> _JupyterLab:
+        """Spawn JupyterLab; the caller runs this in ``_Signals.deferred`` and keeps the handle."""
         token = secrets.token_urlsafe(32)
         command = [
             sys.executable,
@@ -285,7 +285,7 @@ class _JupyterLab:
         # Kernel specs of this environment before the user's own "python3".
         env.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
         log = server.data_dir / LAB_LOG
-        with log.open("ab") as out, signals.deferred():
+        with log.open("ab") as out:
             process = subprocess.Popen(
                 command,
                 cwd=options.notebooks,
@@ -295,8 +295,7 @@ class _JupyterLab:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-            lab = cls(process, port, token, log)
-        return lab
+        return cls(process, port, token, log)
 
     def log_tail(self, lines: int = 25) -> str:
         with contextlib.suppress(OSError):
@@ -431,7 +430,10 @@ def run_lab(options: LabOptions, *, say: Say, show: Say) -> int:
                 progress=say,
             )
             say(f"Starting JupyterLab on port {lab_port} ...")
-            lab = _JupyterLab.start(options, server, lab_port, signals, say)
+            # A stop signal during the spawn is raised only once `lab` holds the
+            # handle, so the `finally` below stops what was started.
+            with signals.deferred():
+                lab = _JupyterLab.start(options, server, lab_port, say)
             lab.wait_ready()
             for line in _summary(options, server, lab, stops_directus):
                 show(line)

@@ -168,22 +168,22 @@ class ServerProcess:
         self._port = self._choose_port()
         self.prepare()
         ids = self.run_as()
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                self.command(self._port),
-                cwd=self.folder if ids is None else "/",
-                env=self.environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                user=None if ids is None else ids[0],
-                group=None if ids is None else ids[1],
-                extra_groups=None if ids is None else [],
-            )
-        self._pid = self._process.pid
-        self.pid_path.write_text(json.dumps({"pid": self._pid, "port": self._port}))
         try:
+            with self.log_path.open("ab") as log:
+                self._process = subprocess.Popen(
+                    self.command(self._port),
+                    cwd=self.folder if ids is None else "/",
+                    env=self.environment(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    user=None if ids is None else ids[0],
+                    group=None if ids is None else ids[1],
+                    extra_groups=None if ids is None else [],
+                )
+            self._pid = self._process.pid
+            self.pid_path.write_text(json.dumps({"pid": self._pid, "port": self._port}))
             self._wait_ready()
         except BaseException:
             self.stop()
@@ -196,6 +196,8 @@ class ServerProcess:
         A part started by another process is found through its pid file, answering
         or not: a hung server is stopped too.
         """
+        if self._pid is None and self._process is not None:
+            self._pid = self._process.pid  # spawned, interrupted before it was noted
         if self._pid is None:
             self._pid = pid_from_file(self.pid_path)
         pid = self._pid

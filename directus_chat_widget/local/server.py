@@ -222,12 +222,13 @@ class LocalDirectus:
             self.bootstrap is None and not (self.data_dir / "database.sqlite").is_file()
         ):
             self._bootstrap(runtime, cli, env)
-        self._spawn(runtime, cli, env)
         try:
+            self._spawn(runtime, cli, env)
             self._wait_ready()
         except BaseException:
-            # Ctrl-C (or any error) while waiting: the half-started server goes too,
-            # or it would outlive its caller with nobody left to stop it.
+            # Ctrl-C (or any error) while spawning or waiting: the half-started server
+            # goes too, or it would outlive its caller with nobody left to stop it.
+            # Between Popen and the pid file only self._process knows it.
             self.stop()
             raise
         return self
@@ -253,6 +254,8 @@ class LocalDirectus:
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the server: SIGTERM to its process group, then SIGKILL after ``timeout``."""
         pid = self._pid
+        if pid is None and self._process is not None:
+            pid = self._pid = self._process.pid  # spawned, interrupted before it was noted
         if pid is None:
             self.attach()
             pid = self._pid
