@@ -89,7 +89,8 @@ async def test_run_from_another_loop_hands_back_result_and_error(other: LoopThre
 
 async def test_cancelling_the_awaiter_cancels_the_work_on_the_owner(other: LoopThread) -> None:
     owner = OwnerLoop()
-    started, cancelled = asyncio.Event(), asyncio.Event()
+    started = threading.Event()  # seen from the other thread
+    cancelled = asyncio.Event()
 
     async def long_work() -> None:
         started.set()
@@ -101,7 +102,8 @@ async def test_cancelling_the_awaiter_cancels_the_work_on_the_owner(other: LoopT
 
     async def await_then_cancel() -> bool:
         task = asyncio.ensure_future(owner.run(long_work()))
-        await asyncio.sleep(0.2)
+        while not started.is_set():  # cancel only once the owner is at work
+            await asyncio.sleep(0.01)
         task.cancel()
         try:
             await task
@@ -110,7 +112,6 @@ async def test_cancelling_the_awaiter_cancels_the_work_on_the_owner(other: LoopT
         return False
 
     result = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(await_then_cancel(), other.loop))
-    await asyncio.wait_for(started.wait(), TIMEOUT)
     assert await asyncio.wait_for(result, TIMEOUT)
     await asyncio.wait_for(cancelled.wait(), TIMEOUT)
 
@@ -158,7 +159,13 @@ async def test_adopt_hands_browser_messages_of_nested_widgets_to_the_owner(
     box = ipywidgets.VBox(children=(inner,))
     owner.adopt(box)
     threads: list[str] = []
-    text.observe(lambda _change: threads.append(threading.current_thread().name), "value")
+    changed = asyncio.Event()
+
+    def observed(_change: object) -> None:
+        threads.append(threading.current_thread().name)
+        changed.set()  # safe: the observer runs on this loop's thread, which is the point
+
+    text.observe(observed, "value")
 
     async def type_in_browser() -> None:
         text.comm.handle_msg(
@@ -166,11 +173,30 @@ async def test_adopt_hands_browser_messages_of_nested_widgets_to_the_owner(
         )
 
     other.run(type_in_browser())
-    for _ in range(100):
-        if threads:
-            break
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(changed.wait(), TIMEOUT)
     assert threads == [threading.current_thread().name]
     assert text.value == "hi"
     for widget in (box, inner, text):  # all of them: an open box of closed ones breaks others
         widget.close()
+
+
+async def test_a_failing_handed_over_call_never_logs_its_arguments(
+    other: LoopThread, caplog: pytest.LogCaptureFixture
+) -> None:
+    """asyncio logs a failing callback's handle; a login's arguments carry the password."""
+    owner = OwnerLoop()
+    failed = asyncio.Event()
+
+    def handler(password: str) -> None:
+        failed.set()
+        raise RuntimeError("a handler bug")
+
+    async def submit() -> None:
+        owner.calls(handler)("hunter2-not-for-logs")
+
+    with caplog.at_level("ERROR", logger="asyncio"):
+        other.run(submit())
+        await asyncio.wait_for(failed.wait(), TIMEOUT)
+        await asyncio.sleep(0)  # the loop logs the failure after the call returns
+    assert "a handler bug" in caplog.text  # the probe: the failure itself was logged
+    assert "hunter2-not-for-logs" not in caplog.text

@@ -84,14 +84,16 @@ class OwnerLoop:
         if loop is None or loop is _running_loop() or not loop.is_running():
             function(*args)
             return
-        loop.call_soon_threadsafe(function, *args)
+        # A closure, not (function, *args): asyncio logs a failing handle's repr,
+        # arguments and all, and a login message carries the password.
+        loop.call_soon_threadsafe(lambda: function(*args))
 
     def calls(self, function: Callable[P, None]) -> Callable[P, None]:
         """``function`` as a callback that always runs on the owner (see :meth:`call`)."""
 
         @functools.wraps(function)
         def handed_over(*args: P.args, **kwargs: P.kwargs) -> None:
-            self.call(functools.partial(function, *args, **kwargs))
+            self.call(lambda: function(*args, **kwargs))
 
         return handed_over
 
