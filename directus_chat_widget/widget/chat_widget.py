@@ -232,12 +232,16 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         room = self._require_room()
         room.check_text(text)
-        started = self._owner.start(room.send(text))
-        if isinstance(started, asyncio.Task):
-            # Held here: the loop keeps only a weak reference, and a caller that
-            # forgot to await dropped the only other one.
-            self._tasks.keep(started, "sending")
-        return started
+        return self._owner.start(self._send_kept(room, text))
+
+    async def _send_kept(self, room: ChatRoom, text: str) -> ChatMessage:
+        # Held by the TaskKeeper, whichever thread started it: the loop keeps
+        # only a weak reference, and a caller that forgot to await dropped the
+        # other one; settle(), logout() and aclose() see it too.
+        current = asyncio.current_task()
+        if current is not None:
+            self._tasks.keep(current, "sending")
+        return await room.send(text)
 
     def send(self, content: Any, buffers: list[Any] | None = None) -> None:
         """ipywidgets' custom message to the browser (a dict); chat text is :meth:`send_message`.
@@ -353,12 +357,13 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         room = getattr(self, "_room", None)
         session = getattr(self, "_session", None)
         if session is not None:
-            self._leaving = True  # its CLOSED state is ours, not news
-            self._detach()
             self._owner.call(self._close_in_background, room, session)
         super().close()
 
     def _close_in_background(self, room: ChatRoom | None, session: ChatSession) -> None:
+        # On the owner: the room's callbacks may be running there right now.
+        self._leaving = True  # its CLOSED state is ours, not news
+        self._forget()
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -396,6 +401,13 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
 
     def _detach(self) -> None:
         """Forget the session and room and show the login form (no I/O)."""
+        self._forget()
+        self.message_list.clear()
+        self.stage = "login"
+        self._show_state()
+
+    def _forget(self) -> None:
+        """Stop listening to the session and room, and drop them (no I/O, no view change)."""
         for remove in self._unwatch:
             remove()
         self._unwatch.clear()
@@ -403,9 +415,6 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self._room = None
         self._live = False
         self._news.stop()
-        self.message_list.clear()
-        self.stage = "login"
-        self._show_state()
 
     async def _session_lost(self, session: ChatSession) -> None:
         """The session closed under us (not by logout): back to the login form."""
@@ -466,7 +475,15 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
 
     def _spawn_reconnect(self) -> None:
         if self._session is not None:
-            self._spawn(self._session.reconnect(), "reconnecting")
+            self._spawn(self._reconnect(self._session), "reconnecting")
+
+    async def _reconnect(self, session: ChatSession) -> None:
+        try:
+            await session.reconnect()
+        except Exception as exc:
+            # About the connection: it goes away once the session is connected.
+            logger.error("reconnecting failed", exc_info=exc)
+            self._show_notice(explain("reconnecting", exc, self._url), until_connected=True)
 
     def _spawn(self, coro: Any, what: str) -> None:
         self._tasks.spawn(coro, what)
@@ -527,7 +544,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
 
     def _report(self, what: str, exc: BaseException) -> None:
         logger.error("%s failed", what, exc_info=exc)
-        self._show_notice(explain(what, exc, self._url), until_connected=what == "reconnecting")
+        self._show_notice(explain(what, exc, self._url))
 
     @property
     def _url(self) -> str | None:
