@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 import shutil
 import signal
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import StartupFailed
 from .process import HOST, ServerProcess
 from .topology import DB_NAME, DB_USER
+
+if TYPE_CHECKING:
+    import pwd
 
 __all__ = ["LocalPostgres", "postgres_bin_dir"]
 
@@ -47,6 +50,8 @@ def postgres_bin_dir() -> Path | None:
 
 def unprivileged_user() -> pwd.struct_passwd | None:
     """Who runs Postgres when we are root (``postgres``, else ``nobody``); None when not root."""
+    import pwd  # Unix only: imported here so `import ...local` works anywhere
+
     if os.geteuid() != 0:
         return None
     for name in ("postgres", "nobody"):

@@ -71,9 +71,12 @@ def last_port(data_dir: Path) -> int | None:
     Read without creating anything, so asking about a folder never makes one.
     """
     path = data_dir / SETTINGS_FILE
-    if not path.is_file():
+    try:
+        port = json.loads(path.read_text()).get("port")
+    except (OSError, ValueError, AttributeError):
+        # Missing, unreadable or not a JSON object: no last port to go back to
+        # (starting the server reports a broken file in a sentence of its own).
         return None
-    port = json.loads(path.read_text()).get("port")
     return int(port) if isinstance(port, int) and port > 0 else None
 
 
