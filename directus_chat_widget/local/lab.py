@@ -40,6 +40,7 @@ import httpx
 
 from ..errors import DirectusError, StartupFailed
 from .install import DEFAULT_DIRECTUS_VERSION
+from .process import process_stat, still_there
 from .schema import DEMO_USERS
 from .server import HOST, LocalDirectus, free_port, port_is_free
 from .settings import SETTINGS_FILE, default_data_dir
@@ -134,22 +135,12 @@ class _Signals:
 # -- processes, read from /proc (Linux); elsewhere these know nothing and say so ------------
 
 
-def _stat(pid: int) -> tuple[int, int] | None:
-    """``(parent pid, start time)`` of a process, or None when it is gone or unknowable."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text.rsplit(")", 1)[1].split()
-    return int(fields[1]), int(fields[19])
-
-
 def _descendants(root: int) -> list[tuple[int, int]]:
     """Every process below ``root``, as ``(pid, start time)`` so a reused pid is never hit."""
     children: dict[int, list[tuple[int, int]]] = {}
     with contextlib.suppress(OSError):
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
+            if entry.name.isdigit() and (stat := process_stat(int(entry.name))) is not None:
                 children.setdefault(stat[0], []).append((int(entry.name), stat[1]))
     found, todo = [], [root]
     while todo:
@@ -157,11 +148,6 @@ def _descendants(root: int) -> list[tuple[int, int]]:
             found.append(child)
             todo.append(child[0])
     return found
-
-
-def _still_there(process: tuple[int, int]) -> bool:
-    stat = _stat(process[0])
-    return stat is not None and stat[1] == process[1]
 
 
 def _caught_signals(pid: int) -> frozenset[signal.Signals]:
@@ -350,9 +336,9 @@ class _JupyterLab:
                     os.killpg(pid, signal.SIGKILL)
                 self.process.wait(_STOP_TIMEOUT_S)
         deadline = time.monotonic() + _KERNEL_GRACE_S
-        while any(map(_still_there, below)) and time.monotonic() < deadline:
+        while any(map(still_there, below)) and time.monotonic() < deadline:
             time.sleep(0.1)
-        for child, _ in filter(_still_there, below):
+        for child, _ in filter(still_there, below):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 if os.getpgid(child) == child:
                     os.killpg(child, signal.SIGKILL)

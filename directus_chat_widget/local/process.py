@@ -24,7 +24,18 @@ from types import TracebackType
 from ..errors import PortInUse, StartupFailed
 from .server import HOST, _pid_alive, free_port, port_is_free
 
-__all__ = ["HOST", "ServerProcess", "group_members", "group_rss_bytes", "pid_from_file"]
+__all__ = [
+    "HOST",
+    "ServerProcess",
+    "group_members",
+    "group_rss_bytes",
+    "pid_from_file",
+    "pid_record",
+    "process_stat",
+    "same_process",
+    "start_time",
+    "still_there",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +63,57 @@ def group_rss_bytes(pgid: int) -> int:
     return total
 
 
-def pid_from_file(path: Path) -> int | None:
-    """The live process recorded in a pid file (JSON with ``pid``), else None."""
+def process_stat(pid: int) -> tuple[int, int] | None:
+    """``(parent pid, start time)`` of a process (Linux /proc), or None when gone or unknowable."""
     try:
-        pid = int(json.loads(path.read_text())["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
         return None
-    return pid if _pid_alive(pid) else None
+    fields = text.rsplit(")", 1)[1].split()
+    return int(fields[1]), int(fields[19])
+
+
+def start_time(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (``/proc/<pid>/stat`` field 22)."""
+    stat = process_stat(pid)
+    return None if stat is None else stat[1]
+
+
+def still_there(process: tuple[int, int]) -> bool:
+    """The process ``(pid, start time)`` still runs: its pid was not reused meanwhile."""
+    stat = process_stat(process[0])
+    return stat is not None and stat[1] == process[1]
+
+
+def same_process(pid: int, started: object) -> bool:
+    """``pid`` is alive and is the process a pid file recorded as started at ``started``.
+
+    Without /proc (no start time to compare) only liveness is known. A record
+    without a start time, where /proc knows one, is not trusted: after pid reuse
+    signalling it could hit an unrelated process group.
+    """
+    if not _pid_alive(pid):
+        return False
+    now = start_time(pid)
+    if now is None:
+        return started is None
+    return started == now
+
+
+def pid_record(pid: int, port: int | None, **extra: object) -> str:
+    """The JSON of a pid file: pid, port, the start time that tells a reused pid apart."""
+    return json.dumps({"pid": pid, "port": port, "started": start_time(pid), **extra})
+
+
+def pid_from_file(path: Path) -> int | None:
+    """The live process recorded in a pid file (JSON with ``pid``, ``started``), else None."""
+    try:
+        record = json.loads(path.read_text())
+        pid = int(record["pid"])
+        started = record.get("started")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return pid if same_process(pid, started) else None
 
 
 class ServerProcess:
@@ -148,9 +203,10 @@ class ServerProcess:
         try:
             record = json.loads(self.pid_path.read_text())
             pid, port = int(record["pid"]), int(record["port"])
-        except (OSError, ValueError, KeyError, TypeError):
+            started = record.get("started")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return False
-        if not _pid_alive(pid) or not self.ready(port):
+        if not same_process(pid, started) or not self.ready(port):
             return False
         self._pid, self._port = pid, port
         return True
@@ -183,7 +239,7 @@ class ServerProcess:
                     extra_groups=None if ids is None else [],
                 )
             self._pid = self._process.pid
-            self.pid_path.write_text(json.dumps({"pid": self._pid, "port": self._port}))
+            self.pid_path.write_text(pid_record(self._pid, self._port))
             self._wait_ready()
         except BaseException:
             self.stop()

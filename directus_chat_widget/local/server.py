@@ -244,9 +244,12 @@ class LocalDirectus:
         try:
             record = json.loads(pid_file.read_text())
             pid, port = int(record["pid"]), int(record["port"])
-        except (ValueError, KeyError, TypeError):
+            started = record.get("started")
+        except (ValueError, KeyError, TypeError, AttributeError):
             return False
-        if not _pid_alive(pid) or not self._answers(port):
+        from .process import same_process  # process.py imports this module
+
+        if not same_process(pid, started) or not self._answers(port):
             return False
         self._pid, self._port = pid, port
         return True
@@ -455,8 +458,10 @@ class LocalDirectus:
                 start_new_session=True,
             )
         self._pid = self._process.pid
+        from .process import pid_record  # process.py imports this module
+
         (self.data_dir / PID_FILE).write_text(
-            json.dumps({"pid": self._pid, "port": self._port, "version": self.version})
+            pid_record(self._pid, self._port, version=self.version)
         )
 
     def _answers(self, port: int) -> bool:
