@@ -12,6 +12,7 @@ recipe cannot drift apart: change a setting here and both change.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -145,6 +146,27 @@ _PLACEHOLDERS = Secrets(
 _DIRECTUS_PORT = 8055
 
 
+_REDIS_CONF = "/tmp/redis.conf"
+
+
+def _redis_start_script(port: int) -> str:
+    """``sh -c`` text for the Redis container: write the config (password from the
+    environment), then hand over to the image's entrypoint, which drops to user redis.
+
+    ``$$`` is Compose's escape for a literal ``$``: the shell, not Compose, reads it.
+    Redis reads the password as a double-quoted string: no ``"`` or backslash in it.
+    """
+    fixed = [f"{name} {value}" for name, value in redis_settings(port, "") if name != "requirepass"]
+    lines = " ".join(shlex.quote(line) for line in fixed)
+    return (
+        "umask 077 && "
+        f"{{ printf '%s\\n' {lines} && "
+        f'printf \'requirepass "%s"\\n\' "$$REDIS_PASSWORD"; }} > {_REDIS_CONF} && '
+        f"chown redis:redis {_REDIS_CONF} && "
+        f"exec docker-entrypoint.sh redis-server {_REDIS_CONF}"
+    )
+
+
 def _compose_spec(instances: int, version: str, public_url: str) -> dict[str, object]:
     shared = directus_env(
         _PLACEHOLDERS,
@@ -154,9 +176,7 @@ def _compose_spec(instances: int, version: str, public_url: str) -> dict[str, ob
         redis_port=6379,
         public_url=public_url,
     )
-    redis_command = ["redis-server"]
-    for name, value in redis_settings(6379, _PLACEHOLDERS.redis_password):
-        redis_command += [f"--{name}", "" if value == '""' else value]
+    redis_command = ["sh", "-c", _redis_start_script(6379)]
     services: dict[str, object] = {
         "postgres": {
             "image": "postgres:15",
@@ -175,6 +195,9 @@ def _compose_spec(instances: int, version: str, public_url: str) -> dict[str, ob
         },
         "redis": {
             "image": "redis:7",
+            # The password goes by environment into a private config file, never on
+            # argv, where `ps` shows it to every user of the host.
+            "environment": {"REDIS_PASSWORD": _PLACEHOLDERS.redis_password},
             "command": redis_command,
             "restart": "unless-stopped",
         },
