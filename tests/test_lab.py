@@ -317,8 +317,8 @@ def _environment(home: str, path: str, data: Path, cache: Path) -> dict[str, str
     }
 
 
-@pytest.mark.slow
-def test_make_lab_from_a_clean_clone_then_ctrl_c(clone: Path) -> None:
+def _root_run(clone: Path) -> tuple[Path, dict[str, str]]:
+    """This venv's base interpreter, and a bare environment for `make lab` in ``clone``."""
     python = _base_python()
     if not python.is_file():
         pytest.skip(f"cannot find the interpreter behind this venv at {python}")
@@ -329,6 +329,12 @@ def test_make_lab_from_a_clean_clone_then_ctrl_c(clone: Path) -> None:
         cache_root(),
     )
     env.update({key: value for key, value in os.environ.items() if key.startswith("PIP_")})
+    return python, env
+
+
+@pytest.mark.slow
+def test_make_lab_from_a_clean_clone_then_ctrl_c(clone: Path) -> None:
+    python, env = _root_run(clone)
     shown = make_lab_then_stop(clone, env, python=python)
     password = json.loads((clone / "data" / "directus-chat.json").read_text())["admin_password"]
     assert password not in shown
@@ -337,14 +343,7 @@ def test_make_lab_from_a_clean_clone_then_ctrl_c(clone: Path) -> None:
 
 @pytest.mark.slow
 def test_sigint_to_make_alone_stops_everything(clone: Path) -> None:
-    python = _base_python()
-    env = _environment(
-        os.environ.get("HOME", "/root"),
-        f"{python.parent}:/usr/bin:/bin",
-        clone / "data",
-        cache_root(),
-    )
-    env.update({key: value for key, value in os.environ.items() if key.startswith("PIP_")})
+    python, env = _root_run(clone)
     make_lab_then_stop(clone, env, python=python, stop="sigint-to-make")
     _leftovers_check(clone.parent)
 
