@@ -19,9 +19,11 @@ import pytest
 from support import TIMEOUT
 
 from directus_chat_widget._flow import Backoff
+from directus_chat_widget.errors import DataFolderMismatch
 from directus_chat_widget.local import DEMO_USERS, DemoUser
 from directus_chat_widget.local.cli import main as cli_main
 from directus_chat_widget.local.cluster import LocalCluster, missing_programs
+from directus_chat_widget.local.cluster_settings import ClusterSettings
 from directus_chat_widget.local.process import group_members
 from directus_chat_widget.local.server import port_is_free
 from directus_chat_widget.local.topology import Secrets, compose_files, directus_env
@@ -285,3 +287,15 @@ def test_down_leaves_no_process_and_no_port(cluster: LocalCluster) -> None:
     assert [pid for pid in pids if group_members(pid)] == []
     assert [port for port in ports if not port_is_free(port)] == []
     assert not any(part.running for part in cluster.status())
+
+
+# -- a cluster folder read without starting anything -------------------------------------------
+
+
+def test_down_and_status_read_a_folder_of_another_version(tmp_path: Path) -> None:
+    ClusterSettings.load_or_create(tmp_path, "10.0.0")
+    other = LocalCluster(tmp_path, version="11.1.0")
+    assert [part.running for part in other.status()] == [False] * 5
+    other.stop()
+    with pytest.raises(DataFolderMismatch, match=r"10\.0\.0"):
+        LocalCluster(tmp_path, version="11.1.0").start()

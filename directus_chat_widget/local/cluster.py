@@ -114,6 +114,7 @@ class LocalCluster:
         self._progress = progress or (lambda message: logger.info("%s", message))
         self._requested_port = port
         self._settings: ClusterSettings | None = None
+        self._stored: ClusterSettings | None = None
         self.postgres: LocalPostgres | None = None
         self.redis: LocalRedis | None = None
         self.directus: list[LocalDirectus] = []
@@ -126,9 +127,22 @@ class LocalCluster:
 
     @property
     def settings(self) -> ClusterSettings:
+        """The folder's settings, created on first use.
+
+        Raises:
+            DataFolderMismatch: the folder was made by another Directus version.
+        """
         if self._settings is None:
             self._settings = ClusterSettings.load_or_create(self.data_dir, self.version)
         return self._settings
+
+    def _stored_settings(self) -> ClusterSettings:
+        """The folder's settings without the version check: enough to find and stop parts."""
+        if self._settings is not None:
+            return self._settings
+        if self._stored is None:
+            self._stored = ClusterSettings.load(self.data_dir)
+        return self._stored if self._stored is not None else self.settings
 
     @property
     def url(self) -> str:
@@ -193,6 +207,7 @@ class LocalCluster:
                 everything started so far is stopped again.
             NodeNotFound, InstallFailed, PortInUse
         """
+        self.settings  # noqa: B018  (raises DataFolderMismatch before anything starts)
         if self.attach():
             return self
         missing = missing_programs()
@@ -281,7 +296,7 @@ class LocalCluster:
         return _ROOT_PG_HOME / f"pg-{digest}"
 
     def _port(self, name: str, wanted: int | None = None, *, fresh: bool = False) -> int:
-        last = self.settings.ports.get(name)
+        last = self._stored_settings().ports.get(name)
         if wanted is not None and wanted != 0:
             return wanted
         if wanted is None and last and (not fresh or port_is_free(last)):
@@ -296,10 +311,12 @@ class LocalCluster:
         """Make the part objects (nothing starts) with the folder's ports and secrets.
 
         ``fresh``: about to start, so a remembered port that is taken is replaced.
+        Otherwise (to adopt, stop or show a cluster) the folder is read as it is,
+        whatever its version.
         """
         if self.parts():
             return
-        s = self.settings
+        s = self.settings if fresh else self._stored_settings()
         if unprivileged_user() is not None:
             _ROOT_PG_HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
         count = self.instances or s.ports.get("instances") or 2
@@ -338,7 +355,7 @@ class LocalCluster:
                 LocalDirectus(
                     folder,
                     port=ports[f"directus-{i}"],
-                    version=self.version,
+                    version=s.version,
                     env={**shared, **self.extra_env},
                     progress=self._progress,
                     startup_timeout=self.startup_timeout,

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import StartupFailed
+from ..errors import DataFolderMismatch
 from .settings import ADMIN_EMAIL
 from .topology import Secrets
 
@@ -36,14 +36,27 @@ class ClusterSettings:
     bootstrapped: bool = False
 
     @classmethod
-    def load_or_create(cls, folder: Path, version: str) -> ClusterSettings:
+    def load(cls, folder: Path) -> ClusterSettings | None:
+        """The folder's settings as stored, whatever their version; None without a file."""
         path = folder / CLUSTER_FILE
-        if path.is_file():
-            settings = cls(**json.loads(path.read_text()))
+        if not path.is_file():
+            return None
+        return cls(**json.loads(path.read_text()))
+
+    @classmethod
+    def load_or_create(cls, folder: Path, version: str) -> ClusterSettings:
+        """The folder's settings, created on first use.
+
+        Raises:
+            DataFolderMismatch: the folder was made by another Directus version.
+        """
+        settings = cls.load(folder)
+        if settings is not None:
             if settings.version != version:
-                raise StartupFailed(
+                raise DataFolderMismatch(
                     f"cluster folder {folder} was made by Directus {settings.version}, "
-                    f"not {version}"
+                    f"not {version}: use --directus-version {settings.version}, "
+                    "or another folder"
                 )
             return settings
         folder.mkdir(parents=True, exist_ok=True)
