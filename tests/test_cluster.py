@@ -299,3 +299,15 @@ def test_down_and_status_read_a_folder_of_another_version(tmp_path: Path) -> Non
     other.stop()
     with pytest.raises(DataFolderMismatch, match=r"10\.0\.0"):
         LocalCluster(tmp_path, version="11.1.0").start()
+
+
+def test_status_and_stop_keep_the_count_the_cluster_started_with(tmp_path: Path) -> None:
+    settings = ClusterSettings.load_or_create(tmp_path, "11.1.0")
+    settings.instances = 3
+    settings.save(tmp_path)
+    asked_two = LocalCluster(tmp_path, instances=2, version="11.1.0")
+    names = [part.name for part in asked_two.status()]
+    assert names == ["postgres", "redis", "directus-1", "directus-2", "directus-3", "haproxy"]
+    LocalCluster(tmp_path, instances=2, version="11.1.0").stop()
+    stored = ClusterSettings.load(tmp_path)
+    assert stored is not None and stored.instances == 3

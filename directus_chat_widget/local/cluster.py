@@ -209,7 +209,14 @@ class LocalCluster:
         """
         self.settings  # noqa: B018  (raises DataFolderMismatch before anything starts)
         if self.attach():
-            return self
+            if self.instances is None or self.instances == len(self.directus):
+                return self
+            # Started again with another count: the whole cluster restarts with it,
+            # so no instance of the old count is left running unrecorded.
+            self._progress(
+                f"The cluster runs {len(self.directus)} instances, {self.instances} asked: "
+                "restarting it"
+            )
         missing = missing_programs()
         if missing:
             raise StartupFailed(
@@ -310,21 +317,22 @@ class LocalCluster:
     def _build(self, *, fresh: bool = False) -> None:
         """Make the part objects (nothing starts) with the folder's ports and secrets.
 
-        ``fresh``: about to start, so a remembered port that is taken is replaced.
-        Otherwise (to adopt, stop or show a cluster) the folder is read as it is,
-        whatever its version.
+        ``fresh``: about to start, so a remembered port that is taken is replaced,
+        the instance count asked for is used and all of it is saved. Otherwise (to
+        adopt, stop or show a cluster) the folder is read as it is, whatever its
+        version, with the count it last started: nothing is saved.
         """
         if self.parts():
             return
         s = self.settings if fresh else self._stored_settings()
         if unprivileged_user() is not None:
             _ROOT_PG_HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
-        count = self.instances or s.ports.get("instances") or 2
+        first, then = (self.instances, s.instances) if fresh else (s.instances, self.instances)
+        count = first or then or 2
         ports = {
             "postgres": self._port("postgres", fresh=fresh),
             "redis": self._port("redis", fresh=fresh),
             "balancer": self._port("balancer", self._requested_port, fresh=fresh),
-            "instances": count,
             **{
                 f"directus-{i}": self._port(f"directus-{i}", fresh=fresh)
                 for i in range(1, count + 1)
@@ -364,8 +372,9 @@ class LocalCluster:
             )
         backends = [(f"directus-{i}", ports[f"directus-{i}"]) for i in range(1, count + 1)]
         self.balancer = LocalBalancer(self.data_dir / "haproxy", backends, port=ports["balancer"])
-        s.ports = ports
-        s.save(self.data_dir)
+        if fresh:
+            s.ports, s.instances = ports, count
+            s.save(self.data_dir)
 
     def _start_parts(self) -> None:
         assert self.postgres and self.redis and self.balancer

@@ -34,6 +34,8 @@ class ClusterSettings:
     redis_password: str = field(repr=False)
     ports: dict[str, int] = field(default_factory=dict)
     bootstrapped: bool = False
+    #: How many Directus instances the cluster last started with; 0 before its first start.
+    instances: int = 0
 
     @classmethod
     def load(cls, folder: Path) -> ClusterSettings | None:
@@ -41,7 +43,12 @@ class ClusterSettings:
         path = folder / CLUSTER_FILE
         if not path.is_file():
             return None
-        return cls(**json.loads(path.read_text()))
+        record = json.loads(path.read_text())
+        ports = dict(record.get("ports") or {})
+        # Folders written before `instances` had a field of its own kept it among the ports.
+        record["instances"] = record.get("instances") or ports.pop("instances", 0)
+        record["ports"] = ports
+        return cls(**record)
 
     @classmethod
     def load_or_create(cls, folder: Path, version: str) -> ClusterSettings:
