@@ -311,3 +311,22 @@ def test_status_and_stop_keep_the_count_the_cluster_started_with(tmp_path: Path)
     LocalCluster(tmp_path, instances=2, version="11.1.0").stop()
     stored = ClusterSettings.load(tmp_path)
     assert stored is not None and stored.instances == 3
+
+
+def test_up_with_another_count_restarts_the_cluster_and_down_stops_all(tmp_path: Path) -> None:
+    if missing_programs():
+        pytest.skip("a local cluster needs Postgres, Redis and HAProxy")
+    two = LocalCluster(tmp_path, instances=2, port=0, startup_timeout=12 * TIMEOUT)
+    try:
+        two.start()
+        three = LocalCluster(tmp_path, instances=3, startup_timeout=12 * TIMEOUT).start()
+        assert len(three.directus) == 3
+        parts = three.status()
+        assert all(part.running for part in parts), parts
+        stored = ClusterSettings.load(tmp_path)
+        assert stored is not None and stored.instances == 3
+        pids = [part.pid for part in parts if part.pid is not None]
+        assert cli_main(["down", "--data-dir", str(tmp_path)]) == 0
+        assert [pid for pid in pids if group_members(pid)] == []
+    finally:
+        LocalCluster(tmp_path).remove()

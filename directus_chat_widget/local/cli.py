@@ -80,7 +80,8 @@ def _cmd_up_cluster(args: argparse.Namespace) -> int:
         version=args.directus_version,
         progress=_say,
     )
-    already = cluster.attach()
+    # A running cluster asked for another instance count is restarted, not "already running".
+    already = cluster.attach() and args.instances in (None, len(cluster.directus))
     cluster.start()
     report = cluster.setup_chat(
         DEMO_USERS if not args.no_demo_users else (), public_read=args.public_read
