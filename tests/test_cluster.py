@@ -292,11 +292,16 @@ def test_down_leaves_no_process_and_no_port(cluster: LocalCluster) -> None:
 # -- a cluster folder read without starting anything -------------------------------------------
 
 
-def test_down_and_status_read_a_folder_of_another_version(tmp_path: Path) -> None:
+def test_down_and_status_read_a_folder_of_another_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ClusterSettings.load_or_create(tmp_path, "10.0.0")
     other = LocalCluster(tmp_path, version="11.1.0")
     assert [part.running for part in other.status()] == [False] * 5
     other.stop()
+    capsys.readouterr()
+    assert cli_main(["status", "--data-dir", str(tmp_path)]) == 3
+    assert f"Directus 10.0.0 cluster ({tmp_path})" in capsys.readouterr().out
     with pytest.raises(DataFolderMismatch, match=r"10\.0\.0"):
         LocalCluster(tmp_path, version="11.1.0").start()
 

@@ -160,7 +160,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     for cluster in clusters:
         parts = cluster.status()
         running = running or any(part.running for part in parts)
-        print(f"Directus {cluster.version} cluster ({cluster.data_dir}):")
+        print(f"Directus {cluster.folder_version} cluster ({cluster.data_dir}):")
         for part in parts:
             where = f"port {part.port}, pid {part.pid}" if part.running else "not running"
             print(f"  {part.name:<11} {where:<26} {part.rss_bytes / 2**20:6.0f} MiB resident")

@@ -136,6 +136,11 @@ class LocalCluster:
             self._settings = ClusterSettings.load_or_create(self.data_dir, self.version)
         return self._settings
 
+    @property
+    def folder_version(self) -> str:
+        """The Directus version the cluster folder was made by (``version`` for a new one)."""
+        return self._stored_settings().version
+
     def _stored_settings(self) -> ClusterSettings:
         """The folder's settings without the version check: enough to find and stop parts."""
         if self._settings is not None:
