@@ -27,7 +27,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, TypeAlias
 
 __all__ = [
@@ -523,29 +523,19 @@ _ISO = re.compile(
 def parse_timestamp(value: Any) -> datetime | None:
     """An ISO 8601 timestamp as an aware UTC datetime; None for anything else.
 
-    Written out rather than ``datetime.fromisoformat`` because Python 3.10's
-    refuses the ``Z`` suffix and millisecond fractions Directus sends. A
-    timestamp without a zone is taken as UTC (what Directus stores).
+    The pattern keeps out what Directus never sends (a bare date, trailing
+    text); ``datetime.fromisoformat`` (3.11: ``Z`` and any fraction) reads the
+    rest. A timestamp without a zone is taken as UTC (what Directus stores).
     """
     if not isinstance(value, str):
         return None
     found = _ISO.fullmatch(value.strip())
     if found is None:
         return None
-    clock = found["time"] if found["time"].count(":") == 2 else found["time"] + ":00"
-    fraction = (found["fraction"] or "0")[:6].ljust(6, "0")
-    zone = found["zone"] or "Z"
-    if zone in ("Z", "z"):
-        offset = timezone.utc
-    else:
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        try:
-            offset = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-        except ValueError:
-            return None
+    zone = (found["zone"] or "Z").upper()
+    fraction = f".{found['fraction']}" if found["fraction"] else ""
     try:
-        naive = datetime.fromisoformat(f"{found['date']}T{clock}.{fraction}")
+        parsed = datetime.fromisoformat(f"{found['date']}T{found['time']}{fraction}{zone}")
     except ValueError:
         return None
-    return naive.replace(tzinfo=offset).astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
