@@ -36,6 +36,7 @@ from .errors import (
     AuthError,
     DirectusError,
     InvalidCredentials,
+    InvalidPayload,
     RequestTimeout,
     ServerUnreachable,
     TokenExpired,
@@ -295,8 +296,14 @@ class LinkEngine:
 
     async def _request(self, frame: dict[str, Any], kind: str, **extra: Any) -> Any:
         """Queue a request; it goes out when READY (in order) and its reply is returned."""
+        try:
+            text = protocol.encode(frame)
+        except ValueError as exc:
+            # Refused here, alone: sent, it would break the socket for everyone
+            # (websockets closes on text it cannot encode) and be resent forever.
+            raise InvalidPayload(f"cannot send this {kind}: {exc}", code="INVALID_PAYLOAD") from exc
         loop = asyncio.get_running_loop()
-        request = Request(frame["uid"], frame, kind, loop.create_future(), **extra)
+        request = Request(frame["uid"], frame, kind, loop.create_future(), text=text, **extra)
         self._pending.add(request, queue=True)
         self._kick()
         try:
@@ -370,7 +377,7 @@ class LinkEngine:
                 continue
             self._mark_sent(link, request)
             try:
-                await link.ws.send(protocol.encode(request.frame))
+                await link.ws.send(request.text or protocol.encode(request.frame))
             except ConnectionClosed:
                 # Not written (send checks the state first): back in line, once,
                 # whether or not the reader has already booked the loss.

@@ -45,6 +45,7 @@ class Request:
         dedupe: the value of the create's de-duplication field, if any.
         watermark: the highest id the session knew of when the request was made.
         label: what the request is for, in error messages (default from kind).
+        text: ``frame`` encoded once, when the request was made (checked sendable).
     """
 
     uid: str
@@ -55,6 +56,7 @@ class Request:
     dedupe: str | None = None
     watermark: int | None = None
     label: str | None = None
+    text: str | None = field(default=None, repr=False)
     seq: int = field(default_factory=lambda: next(_sequence))
     state: RequestState = "queued"
     link: int | None = None

@@ -80,7 +80,9 @@ class SessionLike(Protocol):
         event: Literal["create", "update", "delete"] | None = ...,
     ) -> SubscriptionLike: ...
 
-    async def create(self, collection: str, data: dict[str, Any]) -> dict[str, Any]: ...
+    async def create(
+        self, data: dict[str, Any], *, collection: str | None = ...
+    ) -> dict[str, Any]: ...
 
     async def read(
         self, collection: str, query: dict[str, Any] | None = ...
@@ -298,11 +300,18 @@ class ChatRoom:
         """``text`` as it would be sent (stripped), if :meth:`send` would take it.
 
         Raises:
-            ValueError: blank, or longer than ``max_length``.
+            ValueError: blank, longer than ``max_length``, or not valid Unicode
+                (a lone surrogate cannot be sent as UTF-8).
         """
         content = text.strip()
         if not content:
             raise ValueError("message is empty")
+        try:
+            content.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"message holds a lone surrogate at character {exc.start}: not valid Unicode"
+            ) from exc
         if len(content) > self.max_length:
             raise ValueError(
                 f"message is too long: {len(content)} characters, the limit is {self.max_length}"
@@ -326,10 +335,10 @@ class ChatRoom:
         data: dict[str, Any] = {"content": content}
         field = self._dedupe_field()
         if field is None:
-            return await self._session.create(self.collection, data)
+            return await self._session.create(data, collection=self.collection)
         uid = data[field] = self._client_uids.setdefault(key, str(uuid.uuid4()))
         try:
-            return await self._session.create(self.collection, data)
+            return await self._session.create(data, collection=self.collection)
         except DirectusError as exc:
             # Directus refuses a second row with this uid: an earlier try was
             # stored after all (its reply was lost). RealtimeSession already

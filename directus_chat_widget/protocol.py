@@ -181,8 +181,26 @@ def pong() -> dict[str, Any]:
 
 
 def encode(frame: Mapping[str, Any]) -> str:
-    """The JSON text for one frame (compact; non-ASCII kept as is)."""
-    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+    """The JSON text for one frame (compact; non-ASCII kept as is).
+
+    Raises:
+        ValueError: the frame holds what JSON cannot (a set, NaN...) or text
+            that is not valid Unicode (a lone surrogate such as ``"\\ud800"``,
+            which the websocket could not send as UTF-8).
+    """
+    try:
+        text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"the frame cannot be written as JSON: {exc}") from exc
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = text[exc.start : exc.end].encode("unicode_escape").decode("ascii")
+            raise ValueError(
+                f"the frame holds text that is not valid Unicode ({bad}, a lone surrogate)"
+            ) from exc
+    return text
 
 
 def after_id_query(

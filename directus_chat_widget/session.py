@@ -5,7 +5,7 @@ Usage, in a notebook cell (top-level await) or inside ``asyncio.run``::
     async with RealtimeSession("http://127.0.0.1:8055") as session:
         await session.login("ada@example.com", "...")
         subscription = await session.subscribe("messages", event="create")
-        await session.create("messages", {"content": "hello"})
+        await session.create({"content": "hello"})
         async for event in subscription:
             print(event.data)
 
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal
@@ -341,18 +342,36 @@ class RealtimeSession(LinkEngine):
             return None
         return field
 
-    async def create(self, collection: str | None, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Create one item and return the stored row. Held, not sent, while not authenticated.
+    async def create(
+        self,
+        data: Mapping[str, Any] | str | None,
+        legacy_data: Mapping[str, Any] | None = None,
+        *,
+        collection: str | None = None,
+    ) -> dict[str, Any]:
+        """Create one item in ``collection`` (default: the config's) and return the stored row.
 
-        Exactly once across reconnects when the collection has the session's
-        ``dedupe_field`` (a uuid is put there unless ``data`` has one).
+        Held, not sent, while not authenticated. Exactly once across reconnects
+        when the collection has the session's ``dedupe_field`` (a uuid is put
+        there unless ``data`` has one). The old form ``create(collection, data)``
+        still works and warns.
 
         Raises:
+            InvalidPayload: ``data`` cannot be sent (a lone surrogate, a value
+                JSON cannot hold); raised at once, nothing is sent.
             Forbidden: no permission (or no such collection).
             RequestTimeout: sent, but no reply within ``request_timeout``.
             ServerError: any other refusal (code and message kept).
             SessionClosed, SessionGaveUp
         """
+        if legacy_data is not None or data is None or isinstance(data, str):
+            warnings.warn(
+                "create(collection, data) is deprecated; use create(data, collection=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            collection = collection or (data if isinstance(data, str) else None)
+            data = legacy_data if legacy_data is not None else {}
         self._check_usable()
         name = collection or self.config.collection
         payload = dict(data)

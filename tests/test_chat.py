@@ -131,7 +131,9 @@ class FakeSession:
         rows = sorted(rows, key=lambda r: -r["id"])[: query.get("limit", 100)]
         return [self.shown(r) for r in rows]
 
-    async def create(self, collection: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def create(
+        self, data: dict[str, Any], *, collection: str | None = None
+    ) -> dict[str, Any]:
         self.calls.append(("create", data))
         self.create_entered.set()
         if self.create_gate is not None:
@@ -707,7 +709,7 @@ async def test_real_latest_page_then_older_pages_to_the_start(
     tag = uuid.uuid4().hex[:8]
     seeded = [f"seed {tag} {n:02d}" for n in range(1, 46)]
     for text in seeded:
-        await ada.create("messages", {"content": text})
+        await ada.create({"content": text})
     async with ChatRoom(grace, page_size=20) as room:
         assert contents(room) == seeded[25:]
         assert room.has_older
@@ -767,9 +769,11 @@ class LostReplies:
 
         return Deaf()
 
-    async def create(self, collection: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def create(
+        self, data: dict[str, Any], *, collection: str | None = None
+    ) -> dict[str, Any]:
         self.creates.append(dict(data))
-        row: dict[str, Any] = await self.session.create(collection, data)
+        row: dict[str, Any] = await self.session.create(data, collection=collection)
         if not self.stored:
             self.stored.append(row)
             raise RequestTimeout("no reply (lost on purpose by the test)")
@@ -804,10 +808,10 @@ async def test_real_create_with_a_stored_client_uid_answers_the_stored_row(
 ) -> None:
     ada, _ = ada_and_grace
     uid, text = str(uuid.uuid4()), f"dup {uuid.uuid4()}"
-    stored = await ada.create("messages", {"content": text, "client_uid": uid})
+    stored = await ada.create({"content": text, "client_uid": uid})
     # Directus refuses the copy (RECORD_NOT_UNIQUE, no uid on the error); the
     # session looks the row up by client_uid and answers with it.
-    again = await ada.create("messages", {"content": text, "client_uid": uid})
+    again = await ada.create({"content": text, "client_uid": uid})
     assert again["id"] == stored["id"] and again["client_uid"] == uid
     rows = await ada.read("messages", {"filter": {"client_uid": {"_eq": uid}}, "fields": ["id"]})
     assert rows == [{"id": stored["id"]}]

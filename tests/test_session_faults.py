@@ -95,7 +95,7 @@ async def test_kill_and_restart_mid_stream_loses_and_repeats_nothing(
 
     async def send_all() -> None:
         for i in range(total):
-            await sender.create("messages", {"content": f"{tag}{i:04d}"})
+            await sender.create({"content": f"{tag}{i:04d}"})
             await asyncio.sleep(0.02)
 
     sending = asyncio.create_task(send_all())
@@ -129,17 +129,17 @@ async def test_paused_server_is_detected_and_recovered(
     assert a.heartbeat == 2
     tag = marker()
     inbox = Inbox(await b.subscribe("messages", event="create"), tag)
-    await a.create("messages", {"content": f"{tag}0000"})
+    await a.create({"content": f"{tag}0000"})
     server.pause()
     try:
         # a create goes out to the frozen server; its reply cannot come
-        frozen = asyncio.create_task(a.create("messages", {"content": f"{tag}0001"}))
+        frozen = asyncio.create_task(a.create({"content": f"{tag}0001"}))
         await wait_until(lambda: a.state is SessionState.RECONNECTING, "a dead link noticed")
     finally:
         server.resume()
     await wait_until(lambda: a.state is SessionState.READY, "a back", timeout=3 * TIMEOUT)
     await asyncio.wait_for(frozen, 2 * TIMEOUT)
-    await a.create("messages", {"content": f"{tag}0002"})
+    await a.create({"content": f"{tag}0002"})
     await wait_until(lambda: len(inbox.contents) >= 3, "all three", timeout=3 * TIMEOUT)
     await asyncio.sleep(0.5)
     assert in_order(inbox.contents, tag, 3), inbox.contents
@@ -160,7 +160,7 @@ async def paced_sends(session: RealtimeSession, tag: str, count: int, period: fl
     sends = []
     for i in range(count):
         await asyncio.sleep(max(0.0, start + i * period - loop.time()))
-        sends.append(asyncio.create_task(session.create("messages", {"content": f"{tag}{i:04d}"})))
+        sends.append(asyncio.create_task(session.create({"content": f"{tag}{i:04d}"})))
     results = await asyncio.gather(*sends, return_exceptions=True)
     failed = [repr(result) for result in results if isinstance(result, BaseException)]
     assert failed == [], f"{len(failed)} sends failed, the first: {failed[:3]}"
@@ -359,7 +359,7 @@ async def _stays_quiet(session: RealtimeSession, seconds: float) -> None:
     session.on_state_change(changes.append)
     await asyncio.sleep(seconds)
     assert changes == [] and session.reconnects == 0 and session.state is SessionState.READY
-    row = await session.create("messages", {"content": f"{marker()}still here"})
+    row = await session.create({"content": f"{marker()}still here"})
     assert row["id"]
 
 
@@ -397,8 +397,8 @@ async def test_rate_limited_socket_stores_every_message_once(
     blind = await on(server, grace, frame_rate=None)  # learns it the hard way
     tag_paced, tag_blind = marker(), marker()
     await asyncio.gather(
-        *(paced.create("messages", {"content": f"{tag_paced}{i:04d}"}) for i in range(100)),
-        *(blind.create("messages", {"content": f"{tag_blind}{i:04d}"}) for i in range(100)),
+        *(paced.create({"content": f"{tag_paced}{i:04d}"}) for i in range(100)),
+        *(blind.create({"content": f"{tag_blind}{i:04d}"}) for i in range(100)),
     )
     assert paced.stats.get("rate_limited", 0) == 0
     assert blind.stats["rate_limited"] >= 1
@@ -422,16 +422,16 @@ async def test_gave_up_is_visible_and_reconnect_resumes_with_backfill(
     await wait_until(lambda: a.state is SessionState.GAVE_UP, "giving up")
     assert a.last_error is not None
     with pytest.raises(SessionGaveUp, match="reconnect"):
-        await a.create("messages", {"content": "x"})
+        await a.create({"content": "x"})
     await asyncio.to_thread(server.start)
     b = await on(server, grace)
     for i in range(5):  # created while Ada is away
-        await b.create("messages", {"content": f"{tag}{i:04d}"})
+        await b.create({"content": f"{tag}{i:04d}"})
     await a.reconnect()
     assert a.state is SessionState.READY
     await wait_until(lambda: len(inbox.contents) >= 5, "the backfill")
     assert in_order(inbox.contents, tag, 5) and inbox.replayed == 5
-    await a.create("messages", {"content": f"{tag}0005"})
+    await a.create({"content": f"{tag}0005"})
     await wait_until(lambda: len(inbox.contents) >= 6, "a live event after it")
     assert in_order(inbox.contents, tag, 6)
 
@@ -461,13 +461,13 @@ async def test_collection_without_permission_is_forbidden(
     a = await on(server, demo_users[0])
     # FORBIDDEN comes without a uid from Directus: still charged to the right request
     with pytest.raises(Forbidden, match="secrets"):
-        await a.create("secrets", {"content": "x"})
+        await a.create({"content": "x"}, collection="secrets")
     with pytest.raises(Forbidden, match="subscribe to secrets"):
         await a.subscribe("secrets", event="create")
     with pytest.raises(Forbidden, match="secrets"):
         await a.read("secrets")
     assert a.state is SessionState.READY
-    rows = await asyncio.gather(*(a.create("messages", {"content": f"ok{i}"}) for i in range(3)))
+    rows = await asyncio.gather(*(a.create({"content": f"ok{i}"}) for i in range(3)))
     assert len(rows) == 3
 
 
@@ -485,12 +485,12 @@ async def test_revoked_login_gives_up_and_login_again_resumes(
         await client.post("/auth/logout", json={"refresh_token": a._auth.tokens.refresh_token})
     await wait_until(lambda: a.state is SessionState.GAVE_UP, "giving up on a dead login")
     with pytest.raises(SessionGaveUp, match="login"):
-        await a.create("messages", {"content": "x"})
+        await a.create({"content": "x"})
     b = await on(server, grace)
-    await b.create("messages", {"content": f"{tag}0000"})  # while Ada is out
+    await b.create({"content": f"{tag}0000"})  # while Ada is out
     await a.login(ada.email, ada.password)
     await wait_until(lambda: len(inbox.contents) >= 1, "the backfill after logging in again")
-    await a.create("messages", {"content": f"{tag}0001"})
+    await a.create({"content": f"{tag}0001"})
     await wait_until(lambda: len(inbox.contents) >= 2, "a live event")
     assert in_order(inbox.contents, tag, 2)
     stored = await admin_rows(server, tag)
