@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from . import protocol
 from ._pending import LinkLost, Request
 from .errors import DirectusError, Forbidden, ServerError
-from .subscription import Subscription
+from .subscription import UPDATED_FIELD, Subscription
 
 if TYPE_CHECKING:
     from ._link import Link, LinkEngine
@@ -67,7 +67,7 @@ async def restore(engine: LinkEngine, link: Link) -> None:
     for sub in list(engine._subscriptions.values()):
         if not sub.active or sub.closed:
             continue
-        if sub.backfills and sub.backfill_floor is not None:
+        if sub.backfill_floor is not None or sub.wants_updates or sub.wants_deletes:
             sub.hold()
         frame = protocol.subscribe(sub.collection, sub.uid, event=sub.event, query=sub.query)
         try:
@@ -82,7 +82,13 @@ async def restore(engine: LinkEngine, link: Link) -> None:
     for sub in resumed:
         if sub.backfills and sub.backfill_floor is not None:
             await backfill(engine, link, sub)
+        if sub.wants_updates and sub.updates_known:
+            await backfill_updates(engine, link, sub)
+        if sub.wants_deletes:
+            await backfill_deletes(engine, link, sub)
         sub.release()
+        sub.restored()
+        sub.resume()
     for request in engine._pending.in_doubt():
         row = await find_stored(engine, link, request)
         if row is not None:
@@ -116,6 +122,64 @@ async def backfill(
         if len(rows) < _BACKFILL_PAGE or not keys:
             return
         floor = max(keys)
+
+
+async def backfill_updates(engine: LinkEngine, link: Link, sub: Subscription) -> None:
+    """Deliver rows changed since the newest change the subscription saw, as replayed updates."""
+    since = sub.updated_mark
+    while True:
+        query = protocol.changed_since_query(sub.query, UPDATED_FIELD, since, limit=_BACKFILL_PAGE)
+        frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
+        answer = await engine._control(link, frame, "items:read")
+        rows = [r for r in answer or [] if isinstance(r, dict)]
+        stamps = [r[UPDATED_FIELD] for r in rows if isinstance(r.get(UPDATED_FIELD), str)]
+        if rows:
+            engine._stats["updates_backfilled"] += len(rows)
+            keys = tuple(r["id"] for r in rows if r.get("id") is not None)
+            sub.deliver(
+                protocol.SubscriptionEvent(sub.uid, "update", tuple(rows), keys, replayed=True)
+            )
+        if len(rows) < _BACKFILL_PAGE or not stamps or max(stamps) == since:
+            return
+        since = max(stamps)
+
+
+async def backfill_deletes(engine: LinkEngine, link: Link, sub: Subscription) -> None:
+    """Deliver, as replayed deletes, the known rows the server no longer has (or shows)."""
+    known = sub.known_ids()
+    gone: list[Any] = []
+    for start in range(0, len(known), _BACKFILL_PAGE):
+        chunk = known[start : start + _BACKFILL_PAGE]
+        query = protocol.among_ids_query(sub.query, chunk)
+        frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
+        answer = await engine._control(link, frame, "items:read")
+        found = {r.get("id") for r in answer or [] if isinstance(r, dict)}
+        gone.extend(key for key in chunk if key not in found)
+    if gone:
+        engine._stats["deletes_backfilled"] += len(gone)
+        sub.deliver(protocol.SubscriptionEvent(sub.uid, "delete", (), tuple(gone), replayed=True))
+
+
+async def highest_updated(engine: LinkEngine, sub: Subscription) -> str | None:
+    """The newest change (:data:`UPDATED_FIELD`) the subscription's filter lets through now.
+
+    Raises:
+        DirectusError: the collection has no such field, or it may not be read.
+    """
+    query: dict[str, Any] = {
+        "fields": [UPDATED_FIELD],
+        "sort": [f"-{UPDATED_FIELD}"],
+        "filter": {UPDATED_FIELD: {"_nnull": True}},
+        "limit": 1,
+    }
+    if sub.query and sub.query.get("filter"):
+        query["filter"] = {"_and": [sub.query["filter"], query["filter"]]}
+    frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
+    rows = await engine._request(frame, "items:read", label=f"subscribe to {sub.collection}")
+    if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+        value = rows[0].get(UPDATED_FIELD)
+        return value if isinstance(value, str) else None
+    return None
 
 
 async def highest_id(engine: LinkEngine, sub: Subscription) -> int | None:

@@ -1,7 +1,7 @@
 """ChatRoom: one chat collection seen through a realtime session. No UI.
 
 The room ties a :class:`~directus_chat_widget.store.MessageStore` to a
-session: it subscribes to new messages, reads the latest page and older ones
+session: it subscribes to new, edited and deleted messages, reads the latest page and older ones
 on demand, and sends with an optimistic entry that the server's reply or the
 subscription event (whichever comes first) confirms::
 
@@ -42,6 +42,7 @@ MESSAGE_FIELDS = (
     "id",
     "content",
     "date_created",
+    "date_updated",
     "user_created.id",
     "user_created.first_name",
     "user_created.last_name",
@@ -56,6 +57,9 @@ class SubscriptionEventLike(Protocol):
 
     @property
     def data(self) -> Sequence[Mapping[str, Any]]: ...
+
+    @property
+    def keys(self) -> Sequence[Any]: ...
 
 
 class SubscriptionLike(Protocol):
@@ -96,7 +100,7 @@ class ChatRoom:
         session: a logged-in RealtimeSession (or anything with its
             ``subscribe``/``create``/``read``/``user``). The room does not own it:
             closing the room leaves the session open.
-        collection: the messages collection.
+        collection: the messages collection (default: the session's configured one).
         page_size: rows per history read (the latest page and each older one).
         max_length: the longest message :meth:`send` accepts, in characters.
 
@@ -107,7 +111,7 @@ class ChatRoom:
     def __init__(
         self,
         session: SessionLike,
-        collection: str = "messages",
+        collection: str | None = None,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_length: int = DEFAULT_MAX_LENGTH,
@@ -117,7 +121,8 @@ class ChatRoom:
         if max_length < 1:
             raise ValueError(f"max_length must be at least 1, got {max_length}")
         self._session = session
-        self.collection = collection
+        config = getattr(session, "config", None)
+        self.collection: str = collection or getattr(config, "collection", None) or "messages"
         self.page_size = page_size
         self.max_length = max_length
         self._store = MessageStore()
@@ -176,8 +181,12 @@ class ChatRoom:
         if self._opened:
             raise RuntimeError("the chat room is already open")
         query = {"fields": list(MESSAGE_FIELDS)}
-        subscription = await self._session.subscribe(self.collection, query=query, event="create")
+        # Every kind: new messages, edits and deletes (each read back after a gap).
+        subscription = await self._session.subscribe(self.collection, query=query)
         remover = subscription.add_listener(self._on_event)
+        track = getattr(subscription, "track", None)
+        if callable(track):  # after a gap, the rows shown that are gone come as deletes
+            track(lambda: self._store.ids)
         self._subscription = subscription
         self._remove_listener = remover if callable(remover) else None
         try:
@@ -389,6 +398,8 @@ class ChatRoom:
             return
         if event.event in ("create", "update"):
             self._emit(self._store.add_rows(event.data))
+        elif event.event == "delete":
+            self._emit(self._store.remove_ids(event.keys))
         else:
             logger.debug("ignoring a %r event on %s", event.event, self.collection)
 

@@ -47,9 +47,11 @@ __all__ = [
     "UnknownFrame",
     "Unsubscribed",
     "after_id_query",
+    "among_ids_query",
     "auth_access_token",
     "auth_credentials",
     "auth_refresh_token",
+    "changed_since_query",
     "encode",
     "items",
     "jwt_expiry",
@@ -221,6 +223,36 @@ def after_id_query(
     narrowed["sort"] = [field_name]
     narrowed["limit"] = limit
     return narrowed
+
+
+def changed_since_query(
+    query: Mapping[str, Any] | None, field_name: str, since: str | None, *, limit: int
+) -> dict[str, Any]:
+    """``query`` narrowed to rows whose ``field_name`` (a timestamp) is after ``since``.
+
+    Oldest change first, at most ``limit``; ``since`` None means every row that
+    ever changed. Used to read back the updates a subscription missed.
+    """
+    narrowed: dict[str, Any] = {
+        key: value for key, value in (query or {}).items() if key not in ("offset", "page")
+    }
+    bound = {field_name: {"_gt": since} if since is not None else {"_nnull": True}}
+    existing = narrowed.get("filter")
+    narrowed["filter"] = {"_and": [existing, bound]} if existing else bound
+    narrowed["sort"] = [field_name, "id"]
+    narrowed["limit"] = limit
+    return narrowed
+
+
+def among_ids_query(query: Mapping[str, Any] | None, ids: Sequence[Key]) -> dict[str, Any]:
+    """Which of ``ids`` the subscription's filter still finds (ids only)."""
+    bound = {"id": {"_in": list(ids)}}
+    existing = (query or {}).get("filter")
+    return {
+        "fields": ["id"],
+        "filter": {"_and": [existing, bound]} if existing else bound,
+        "limit": len(ids),
+    }
 
 
 def jwt_expiry(token: str) -> float | None:

@@ -34,16 +34,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Literal
 
 from . import _recovery, protocol
 from ._callbacks import CallbackList
+from ._closing import SocketClosed
 from ._flow import Backoff
 from ._link import LinkEngine, SessionState
 from .config import ChatConfig, load_config
-from .errors import DirectusError, ServerUnreachable, SessionClosed, SessionGaveUp
+from .errors import (
+    AuthError,
+    DirectusError,
+    Forbidden,
+    ServerError,
+    ServerUnreachable,
+    SessionClosed,
+    SessionGaveUp,
+)
 from .rest import DirectusRest
 from .subscription import Subscription, with_id_field
 
@@ -53,6 +62,11 @@ logger = logging.getLogger(__name__)
 
 
 StateListener = Callable[[SessionState], None]
+
+# A socket that stayed READY this long was a real recovery: the next outage
+# starts the retry budget afresh. Shorter, and it counts against the same one,
+# so a server that accepts and then drops us cannot keep us retrying forever.
+_STABLE = 5.0
 
 
 class RealtimeSession(LinkEngine):
@@ -319,6 +333,12 @@ class RealtimeSession(LinkEngine):
                 sub.note_since(
                     since if since is not None else await _recovery.highest_id(self, sub)
                 )
+            if sub.wants_updates:
+                try:
+                    sub.note_updated(await _recovery.highest_updated(self, sub))
+                except (Forbidden, ServerError) as exc:
+                    # No such field here: changes missed in a gap cannot be read back.
+                    logger.info("%s: no %s to recover updates by (%s)", name, "date_updated", exc)
         except BaseException:
             self._subscriptions.pop(sub.uid, None)
             was_active = sub.active
@@ -409,6 +429,8 @@ class RealtimeSession(LinkEngine):
         self._state = state
         self._state_changed.set()
         if state is SessionState.READY:
+            if self._link is not None and self._link.ready_at is None:
+                self._link.ready_at = asyncio.get_running_loop().time()
             self._kick()
         self._state_listeners(state)
 
@@ -431,6 +453,9 @@ class RealtimeSession(LinkEngine):
         return SessionGaveUp(f"the realtime session gave up reconnecting{reason}; call reconnect()")
 
     def _on_link_lost(self) -> None:
+        for sub in list(self._subscriptions.values()):
+            if sub.active:
+                sub.gap()
         if self._state in (SessionState.READY, SessionState.REAUTHENTICATING):
             self._set_state(SessionState.RECONNECTING)
 
@@ -452,28 +477,56 @@ class RealtimeSession(LinkEngine):
     # -- background tasks -----------------------------------------------------
 
     def _start_background(self) -> None:
+        if self._state is SessionState.CLOSED:
+            return
         if self._supervisor is None or self._supervisor.done():
             self._supervisor = asyncio.create_task(self._supervise(), name="dcw-supervisor")
         if self._keeper is None or self._keeper.done():
             self._keeper = asyncio.create_task(self._keep_tokens(), name="dcw-token-keeper")
 
     async def _supervise(self) -> None:
-        """Wait for the socket to die, then reconnect; until closed or out of budget."""
+        """Watch the socket of the moment and bring a new one when it dies.
+
+        Lives as long as the session (while GAVE_UP it waits for a manual
+        reconnect or login), so a socket lost at any moment is noticed.
+        """
+        loop = asyncio.get_running_loop()
+        delays = iter(self._reconnect_delays)
+        refused = False  # the last socket was closed as an auth refusal
         try:
-            while self._link is not None:
-                await asyncio.shield(self._link.lost)
-                if self._state in (SessionState.CLOSED, SessionState.GAVE_UP):
-                    return
-                if not await self._reconnect_with_backoff():
-                    return
+            while self._state is not SessionState.CLOSED:
+                if self._state is SessionState.GAVE_UP:
+                    await self.wait_for_state(SessionState.READY, SessionState.CLOSED)
+                    delays, refused = iter(self._reconnect_delays), False
+                    continue
+                link = self._link
+                if link is not None and not link.over:
+                    await asyncio.shield(link.lost)
+                    if self._state in (SessionState.CLOSED, SessionState.GAVE_UP):
+                        continue
+                ready_at = link.ready_at if link is not None else None
+                if ready_at is not None and loop.time() - ready_at >= _STABLE:
+                    delays, refused = iter(self._reconnect_delays), False
+                closed = link.closed if link is not None else None
+                if closed is not None:
+                    self._last_error = _close_error(closed)
+                    if closed.kind == "auth":
+                        if refused:
+                            self._give_up(self._last_error)
+                            continue
+                        refused = True
+                        self._stale_login = True  # log in again with fresh tokens
+                    else:
+                        refused = False
+                if not await self._reconnect_with_backoff(delays):
+                    continue
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug: make it visible rather than hang silently
             logger.exception("the realtime supervisor failed")
             self._give_up(exc)
 
-    async def _reconnect_with_backoff(self) -> bool:
-        delays = iter(self._reconnect_delays)
+    async def _reconnect_with_backoff(self, delays: Iterator[float]) -> bool:
         attempt = 0
         while True:
             self._set_state(SessionState.RECONNECTING)
@@ -519,14 +572,19 @@ class RealtimeSession(LinkEngine):
         if self._state is SessionState.CLOSED:
             return
         was_idle = self._state is SessionState.IDLE
+        self._closing = True
         tasks = [t for t in (self._supervisor, self._keeper, self._reauth) if t is not None]
         for task in tasks:
             task.cancel()
         self._set_state(SessionState.CLOSED)
         await self._drop_current("closed", graceful=True)
-        for task in (*tasks, *self._spawned):
+        # Sockets a login or reconnect is still opening: theirs to drop, but not later.
+        for link in list(self._opening):
+            self._abort(link, "closed")
+        spawned = list(self._spawned)  # every link's reader, writer and watchdog too
+        for task in (*tasks, *spawned):
             task.cancel()
-        await asyncio.gather(*tasks, *self._spawned, return_exceptions=True)
+        await asyncio.gather(*tasks, *spawned, return_exceptions=True)
         self._pending.fail_all(SessionClosed("the realtime session was closed"))
         for sub in list(self._subscriptions.values()):
             sub.close()
@@ -559,3 +617,11 @@ def _as_rows(data: Any) -> list[dict[str, Any]]:
     if isinstance(data, Mapping):
         return [dict(data)]
     return []
+
+
+def _close_error(closed: SocketClosed) -> DirectusError:
+    """What ``last_error`` says about a socket the server closed: its code and reason."""
+    code = f"CLOSE_{closed.code}" if closed.code is not None else None
+    if closed.kind == "auth":
+        return AuthError(f"{closed}: the server refused the login", code=code)
+    return ServerUnreachable(str(closed), code=code)

@@ -334,6 +334,27 @@ class MessageStore:
             self._drop_local(message)
         return StoreChange("remove", (message,), (index,))
 
+    def remove_ids(self, ids: Iterable[Any]) -> StoreChange:
+        """The server deleted these rows: stop showing them (ids not shown are ignored).
+
+        Returns:
+            a ``remove`` change, its ``indices`` where the messages were before.
+        """
+        gone = sorted(
+            (self._index(self._by_key[key]), self._by_key[key])
+            for key in {self._key_by_id[i] for i in ids if i in self._key_by_id}
+        )
+        for _, message in reversed(gone):
+            self.remove(message.key)
+        return StoreChange(
+            "remove", tuple(message for _, message in gone), tuple(index for index, _ in gone)
+        )
+
+    @property
+    def ids(self) -> list[int]:
+        """The server ids shown, ascending."""
+        return list(self._sent_ids)
+
     def reset(self, rows: Iterable[Any] = ()) -> StoreChange:
         """Replace every SENT message with ``rows``; our unconfirmed sends stay.
 

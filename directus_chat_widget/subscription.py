@@ -20,17 +20,38 @@ import asyncio
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from ._callbacks import CallbackList
 from .errors import DirectusError
 from .protocol import Event, Key, SubscriptionEvent
 
-__all__ = ["Subscription", "with_id_field"]
+__all__ = ["Subscription", "SubscriptionStatus", "with_id_field"]
 
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[SubscriptionEvent], None]
+StatusListener = Callable[["SubscriptionStatus"], None]
+
+
+@dataclass(frozen=True)
+class SubscriptionStatus:
+    """News about a subscription itself, not about a row.
+
+    Attributes:
+        kind: ``gap``: the socket was lost, events may be missing until
+            ``restored``; ``restored``: subscribed again, and what the gap hid
+            was delivered (as events marked ``replayed``); ``refused``: the
+            server refused to send an event (FORBIDDEN: the fields or rows it
+            names are no longer readable); ``ended``: gone for good (``error``
+            says why, None after unsubscribe or close).
+        error: the server's refusal, for ``refused`` and a failed ``ended``.
+    """
+
+    kind: Literal["gap", "restored", "refused", "ended"]
+    error: DirectusError | None = None
+
 
 # How many recent ids bound the backfill floor; events further out of order than
 # this are not expected (Directus dispatches each event as soon as it is stored).
@@ -39,6 +60,8 @@ _RECENT = 32
 _SEEN = 4096
 # Events kept for iteration; past this the oldest go (listeners still see all).
 _BUFFER = 1000
+# The field whose value says when a row last changed; a gap is read back from it.
+UPDATED_FIELD = "date_updated"
 
 
 class _End:
@@ -93,6 +116,18 @@ class Subscription:
         self._seen: OrderedDict[Key, None] = OrderedDict()
         self._recent: deque[int] = deque(maxlen=_RECENT)
         self._held: list[SubscriptionEvent] | None = None
+        self._status: CallbackList[[SubscriptionStatus]] = CallbackList(
+            f"a status listener of the {collection} subscription"
+        )
+        # Set while the session has given up: every iteration raises it, the
+        # ones waiting now and any started later, until the session is back.
+        self._failure: DirectusError | None = None
+        self._in_gap = False
+        # The newest UPDATED_FIELD value delivered (ISO text), per row and overall.
+        self._versions: OrderedDict[Key, str] = OrderedDict()
+        self.updated_mark: str | None = None
+        self.updates_known = False  # updated_mark was set from the server at least once
+        self._tracker: Callable[[], list[Key]] | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "active" if self.active else "pending"
@@ -106,6 +141,10 @@ class Subscription:
         A listener that raises is logged and kept; the others still run.
         """
         return self._listeners.add(callback)
+
+    def on_status(self, callback: StatusListener) -> Callable[[], None]:
+        """Call ``callback(status)`` on a gap, its end, a refusal; returns a remover."""
+        return self._status.add(callback)
 
     async def unsubscribe(self) -> None:
         """Stop this subscription (on the server too, when connected). Idempotent.
@@ -122,6 +161,8 @@ class Subscription:
         return self
 
     async def __anext__(self) -> SubscriptionEvent:
+        if self._failure is not None and self._queue.empty():
+            raise self._failure
         self._waiting += 1
         try:
             item = await self._queue.get()
@@ -140,6 +181,36 @@ class Subscription:
     def backfills(self) -> bool:
         """Whether missed rows can be read back: create events, and ids to count from."""
         return self.event in (None, "create")
+
+    @property
+    def wants_updates(self) -> bool:
+        """Whether changes missed in a gap are read back (by :data:`UPDATED_FIELD`)."""
+        if self.event not in (None, "update"):
+            return False
+        fields = (self.query or {}).get("fields")
+        return fields is None or "*" in fields or UPDATED_FIELD in fields
+
+    @property
+    def wants_deletes(self) -> bool:
+        return self.event in (None, "delete")
+
+    def track(self, known: Callable[[], list[Key]] | None) -> None:
+        """Which rows a listener shows: after a gap those that are gone come as deletes.
+
+        Without one, the ids this subscription delivered (the last few thousand).
+        """
+        self._tracker = known
+
+    def known_ids(self) -> list[Key]:
+        if self._tracker is not None:
+            return list(self._tracker())
+        return list(self._seen)
+
+    def note_updated(self, mark: str | None) -> None:
+        """The newest change the server had when the subscription started (None: none)."""
+        self.updates_known = True
+        if mark is not None and (self.updated_mark is None or mark > self.updated_mark):
+            self.updated_mark = mark
 
     @property
     def backfill_floor(self) -> int | None:
@@ -174,8 +245,14 @@ class Subscription:
             event = self._fresh(event)
             if not event.data:
                 return False
+            self._note_versions(event.data)
         elif event.event == "update":
-            self._note_ids(event.keys)
+            event = self._newer(event)
+            if not event.data:
+                return False
+        else:
+            for key in event.keys:
+                self._versions.pop(key, None)
         self._listeners(event)
         self._enqueue(event)
         return True
@@ -193,9 +270,36 @@ class Subscription:
         self._queue.put_nowait(event)
 
     def interrupt(self, error: DirectusError) -> None:
-        """Wake a waiting iteration with ``error`` (the session gave up)."""
-        if self._waiting and not self.closed:
+        """The session gave up: every iteration, waiting or later, raises ``error``."""
+        if self.closed:
+            return
+        self._failure = error
+        for _ in range(self._waiting):
             self._queue.put_nowait(_End(error))
+
+    def resume(self) -> None:
+        """The session is back: iteration waits for events again."""
+        self._failure = None
+        stale = [item for item in _drain(self._queue) if not isinstance(item, _End)]
+        for item in stale:
+            self._queue.put_nowait(item)
+
+    def gap(self) -> None:
+        """The socket is gone: events may be missed until :meth:`restored`."""
+        if not self._in_gap and not self.closed:
+            self._in_gap = True
+            self._status(SubscriptionStatus("gap"))
+
+    def restored(self) -> None:
+        """Subscribed again and what the gap hid was delivered."""
+        if self._in_gap and not self.closed:
+            self._in_gap = False
+            self._status(SubscriptionStatus("restored"))
+
+    def refused(self, error: DirectusError) -> None:
+        """The server would not send an event to this subscription (per-event FORBIDDEN)."""
+        if not self.closed:
+            self._status(SubscriptionStatus("refused", error))
 
     def close(self) -> None:
         """The session closed: end iteration, deliver nothing more."""
@@ -206,7 +310,9 @@ class Subscription:
         self.closed = True
         self.active = False
         self._held = None
+        self._failure = None
         self._queue.put_nowait(_End(error))
+        self._status(SubscriptionStatus("ended", error))
 
     def _fresh(self, event: SubscriptionEvent) -> SubscriptionEvent:
         rows, keys = [], []
@@ -221,6 +327,38 @@ class Subscription:
         if len(rows) == len(event.data):
             return event
         return SubscriptionEvent(event.uid, "create", tuple(rows), tuple(keys), event.replayed)
+
+    def _newer(self, event: SubscriptionEvent) -> SubscriptionEvent:
+        """``event`` without rows already delivered at the same version."""
+        rows = [
+            row
+            for row in event.data
+            if not (
+                isinstance(row.get(UPDATED_FIELD), str)
+                and self._versions.get(row.get("id", "")) == row[UPDATED_FIELD]
+            )
+        ]
+        self._note_versions(rows)
+        for row in rows:  # an update makes a row known, but never moves the floor
+            key = row.get("id")
+            if isinstance(key, (int, str)) and not isinstance(key, bool):
+                self._seen[key] = None
+        if len(rows) == len(event.data):
+            return event
+        keys = tuple(row["id"] for row in rows if row.get("id") is not None)
+        return SubscriptionEvent(event.uid, "update", tuple(rows), keys, event.replayed)
+
+    def _note_versions(self, rows: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> None:
+        for row in rows:
+            stamp, key = row.get(UPDATED_FIELD), row.get("id")
+            if not isinstance(stamp, str) or key is None:
+                continue
+            self._versions[key] = stamp
+            self._versions.move_to_end(key)
+            if self.updated_mark is None or stamp > self.updated_mark:
+                self.updated_mark = stamp
+        while len(self._versions) > _SEEN:
+            self._versions.popitem(last=False)
 
     def _note_ids(self, keys: tuple[Key, ...] | list[Key]) -> None:
         for key in keys:
@@ -245,3 +383,10 @@ def with_id_field(query: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if isinstance(fields, list) and "*" not in fields and "id" not in fields:
         result["fields"] = [*fields, "id"]
     return result
+
+
+def _drain(queue: asyncio.Queue[Any]) -> list[Any]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

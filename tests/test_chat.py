@@ -44,8 +44,8 @@ class FakeSubscription:
             raise SessionClosed("the session is closed")
         self.unsubscribed = True
 
-    def deliver(self, event: str, rows: list[dict[str, Any]]) -> None:
-        frame = SubscriptionEvent("uid-1", event, tuple(rows), ())  # type: ignore[arg-type]
+    def deliver(self, event: str, rows: list[dict[str, Any]], keys: tuple[Any, ...] = ()) -> None:
+        frame = SubscriptionEvent("uid-1", event, tuple(rows), keys)  # type: ignore[arg-type]
         for listener in list(self.listeners):
             listener(frame)
 
@@ -185,6 +185,21 @@ def session() -> FakeSession:
 # -- open and history -------------------------------------------------------------
 
 
+async def test_edits_and_deletes_reach_the_list(session: FakeSession) -> None:
+    session.seed(3)
+    room = ChatRoom(session, page_size=20)
+    ui = Recorder(room)
+    await room.open()
+    (subscription,) = session.subscriptions
+    edited = {**session.shown(session.rows[1]), "content": "seed 2, edited"}
+    subscription.deliver("update", [edited], (2,))
+    assert contents(room) == ["seed 1", "seed 2, edited", "seed 3"]
+    subscription.deliver("delete", [], (1, 3, 99))  # 99 was never shown
+    assert contents(room) == ["seed 2, edited"]
+    assert [change.kind for change in ui.changes] == ["append", "update", "remove"]
+    ui.check()
+
+
 async def test_open_subscribes_first_then_reads_the_latest_page(session: FakeSession) -> None:
     session.seed(45)
     room = ChatRoom(session, page_size=20)
@@ -193,7 +208,7 @@ async def test_open_subscribes_first_then_reads_the_latest_page(session: FakeSes
     kinds = [name for name, _ in session.calls]
     assert kinds == ["subscribe", "read"]
     subscribed = session.calls[0][1]
-    assert subscribed["event"] == "create" and subscribed["collection"] == "messages"
+    assert subscribed["event"] is None and subscribed["collection"] == "messages"  # every kind
     assert subscribed["query"] == {"fields": list(MESSAGE_FIELDS)}
     assert session.calls[1][1] == {"fields": list(MESSAGE_FIELDS), "sort": ["-id"], "limit": 20}
     assert contents(room) == [f"seed {n}" for n in range(26, 46)]

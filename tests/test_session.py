@@ -25,9 +25,8 @@ import pytest
 from support import TIMEOUT
 
 from directus_chat_widget._auth import Credentials
-from directus_chat_widget._dispatch import items_error_kind
 from directus_chat_widget._flow import Backoff, Pacer
-from directus_chat_widget._pending import PendingTable, Request
+from directus_chat_widget._pending import PendingTable, Request, gate_of
 from directus_chat_widget.errors import (
     Forbidden,
     InvalidCredentials,
@@ -274,7 +273,12 @@ async def test_pending_table_discard_always_cleans_up() -> None:
         table.add(cancelled, queue=False)
 
 
-async def test_pending_table_charges_uidless_errors_to_the_oldest_of_a_kind() -> None:
+async def test_requests_share_a_gate_when_a_uidless_error_could_answer_them() -> None:
+    """One request per gate may be in flight on a socket; the real-server test of
+    what that buys is in test_session_edges.py."""
+    assert gate_of("items:read") == gate_of("items:create") == "items"
+    assert gate_of("subscribe") == "subscribe"
+    assert gate_of("auth") is None and gate_of("unsubscribe") is None
     loop = asyncio.get_running_loop()
     table = PendingTable()
     subscribe, read, create = (
@@ -283,14 +287,10 @@ async def test_pending_table_charges_uidless_errors_to_the_oldest_of_a_kind() ->
         _request(loop, "items:create"),
     )
     for request in (subscribe, read, create):
-        table.add(request, queue=False)
-        request.state, request.link = "sent", 3
-    assert table.oldest_sent(3, "items:") is read
-    # A unique-constraint error can only come from the create, not the older read.
-    assert table.oldest_sent(3, items_error_kind("RECORD_NOT_UNIQUE")) is create
-    assert table.oldest_sent(3, items_error_kind("FORBIDDEN")) is read
-    assert table.oldest_sent(3, "subscribe") is subscribe
-    assert table.oldest_sent(4, "items:") is None
+        table.add(request, queue=True)
+    assert table.peek_queued() is subscribe
+    table.pop_queued(subscribe)
+    assert table.peek_queued() is read
     assert not create.idempotent and read.idempotent
     error = RuntimeError("x")
     table.fail_all(error)

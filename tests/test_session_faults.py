@@ -58,6 +58,28 @@ async def add_client_uid(server: LocalDirectus) -> None:
     )
 
 
+async def make_secrets(server: LocalDirectus) -> None:
+    """A collection no chat user may touch (any request on it gets a uid-less FORBIDDEN)."""
+    await admin_request(
+        server,
+        "POST",
+        "/collections",
+        {
+            "collection": "secrets",
+            "schema": {},
+            "meta": {},
+            "fields": [
+                {
+                    "field": "id",
+                    "type": "integer",
+                    "schema": {"is_primary_key": True, "has_auto_increment": True},
+                },
+                {"field": "content", "type": "text", "schema": {}},
+            ],
+        },
+    )
+
+
 @pytest.fixture
 async def on(demo_users: list[DemoUser]) -> AsyncIterator[SessionFactory]:
     """``await on(server, user, **options)``: a logged-in session, closed after the test."""
@@ -440,24 +462,7 @@ async def test_collection_without_permission_is_forbidden(
     make_directus: MakeDirectus, on: SessionFactory, demo_users: list[DemoUser]
 ) -> None:
     server = make_directus()
-    await admin_request(
-        server,
-        "POST",
-        "/collections",
-        {
-            "collection": "secrets",
-            "schema": {},
-            "meta": {},
-            "fields": [
-                {
-                    "field": "id",
-                    "type": "integer",
-                    "schema": {"is_primary_key": True, "has_auto_increment": True},
-                },
-                {"field": "content", "type": "text", "schema": {}},
-            ],
-        },
-    )
+    await make_secrets(server)
     a = await on(server, demo_users[0])
     # FORBIDDEN comes without a uid from Directus: still charged to the right request
     with pytest.raises(Forbidden, match="secrets"):

@@ -692,3 +692,12 @@ def test_the_common_mutations_do_not_walk_the_list(name: str) -> None:
     # the step did its work (a no-op would cost the same both times too)
     assert early.kind == late.kind == kind and not early.is_empty and not late.is_empty
     assert long == short, f"{short} instructions with 10 messages, {long} with 2,000"
+
+
+def test_deleted_rows_leave_the_list(m: Mirror) -> None:
+    m.rows(row(1), row(2), row(3), row(4))
+    change = m.do(m.store.remove_ids([4, 2, 77]))
+    assert change.kind == "remove" and change.indices == (1, 3)
+    assert [message.id for message in change.messages] == [2, 4]
+    assert m.store.ids == [1, 3]
+    assert m.store.remove_ids([77]).is_empty
