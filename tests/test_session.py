@@ -24,9 +24,6 @@ import httpx
 import pytest
 from support import TIMEOUT
 
-from directus_chat_widget._auth import Credentials
-from directus_chat_widget._flow import Backoff, Pacer
-from directus_chat_widget._pending import PendingTable, Request, gate_of
 from directus_chat_widget.errors import (
     Forbidden,
     InvalidCredentials,
@@ -36,6 +33,9 @@ from directus_chat_widget.errors import (
 from directus_chat_widget.local import DemoUser, LocalDirectus
 from directus_chat_widget.local.server import free_port
 from directus_chat_widget.protocol import SubscriptionEvent
+from directus_chat_widget.realtime._auth import Credentials
+from directus_chat_widget.realtime._flow import Backoff, Pacer
+from directus_chat_widget.realtime._pending import PendingTable, Request, gate_of
 from directus_chat_widget.rest import DirectusRest, Tokens
 from directus_chat_widget.session import RealtimeSession, SessionState
 from directus_chat_widget.subscription import Subscription

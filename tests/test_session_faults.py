@@ -17,9 +17,9 @@ import pytest
 from support import TIMEOUT, MakeDirectus
 from test_session import Inbox, SessionFactory, admin_rows, marker, wait_until
 
-from directus_chat_widget._flow import Backoff
 from directus_chat_widget.errors import Forbidden, SessionGaveUp
 from directus_chat_widget.local import DemoUser, LocalDirectus
+from directus_chat_widget.realtime._flow import Backoff
 from directus_chat_widget.session import RealtimeSession, SessionState
 
 pytestmark = pytest.mark.integration

@@ -28,12 +28,7 @@ from typing import Any, Literal
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from . import _dispatch, _recovery, protocol
-from ._auth import Credentials
-from ._closing import SocketClosed
-from ._flow import Pacer
-from ._pending import LinkLost, PendingTable, Request, gate_of
-from .errors import (
+from ..errors import (
     AuthError,
     DirectusError,
     InvalidCredentials,
@@ -43,7 +38,12 @@ from .errors import (
     SessionClosed,
     TokenExpired,
 )
-from .rest import DirectusRest
+from ..rest import DirectusRest
+from . import _dispatch, _recovery, protocol
+from ._auth import Credentials
+from ._closing import SocketClosed
+from ._flow import Pacer
+from ._pending import LinkLost, PendingTable, Request, gate_of
 from .subscription import Subscription
 
 __all__ = ["LinkEngine", "SessionState"]

@@ -16,9 +16,9 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from ..errors import AuthError, DirectusError, Forbidden, ServerError, TokenExpired
 from . import _recovery, protocol
 from ._pending import Request, gate_of
-from .errors import AuthError, DirectusError, Forbidden, ServerError, TokenExpired
 
 if TYPE_CHECKING:
     from ._link import Link, LinkEngine

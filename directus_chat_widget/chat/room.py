@@ -25,8 +25,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Protocol
 
-from ._callbacks import CallbackList
-from .errors import DirectusError
+from .._callbacks import CallbackList
+from ..errors import DirectusError
 from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
 
 __all__ = ["DEFAULT_MAX_LENGTH", "DEFAULT_PAGE_SIZE", "MESSAGE_FIELDS", "ChatRoom"]

@@ -32,9 +32,9 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ..errors import DirectusError, Forbidden, ServerError
 from . import protocol
 from ._pending import LinkLost, Request
-from .errors import DirectusError, Forbidden, ServerError
 from .subscription import UPDATED_FIELD, Subscription
 
 if TYPE_CHECKING:
