@@ -21,15 +21,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from .._callbacks import CallbackList
 from ..errors import DirectusError
+from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike
 from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
 
-__all__ = ["DEFAULT_MAX_LENGTH", "DEFAULT_PAGE_SIZE", "MESSAGE_FIELDS", "ChatRoom"]
+__all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "DEFAULT_PAGE_SIZE",
+    "MESSAGE_FIELDS",
+    "ChatRoom",
+    "SessionLike",
+    "SubscriptionEventLike",
+    "SubscriptionLike",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -47,50 +56,6 @@ MESSAGE_FIELDS = (
     "user_created.first_name",
     "user_created.last_name",
 )
-
-
-class SubscriptionEventLike(Protocol):
-    """What the room reads from a subscription event (protocol.SubscriptionEvent)."""
-
-    @property
-    def event(self) -> str: ...
-
-    @property
-    def data(self) -> Sequence[Mapping[str, Any]]: ...
-
-    @property
-    def keys(self) -> Sequence[Any]: ...
-
-
-class SubscriptionLike(Protocol):
-    """The part of the session's Subscription the room uses."""
-
-    def add_listener(self, callback: Callable[[SubscriptionEventLike], None]) -> Any: ...
-
-    def unsubscribe(self) -> Awaitable[Any]: ...
-
-
-class SessionLike(Protocol):
-    """The part of RealtimeSession the room uses (a fake may stand in for tests)."""
-
-    @property
-    def user(self) -> Mapping[str, Any] | None: ...
-
-    async def subscribe(
-        self,
-        collection: str,
-        *,
-        query: dict[str, Any] | None = ...,
-        event: Literal["create", "update", "delete"] | None = ...,
-    ) -> SubscriptionLike: ...
-
-    async def create(
-        self, data: dict[str, Any], *, collection: str | None = ...
-    ) -> dict[str, Any]: ...
-
-    async def read(
-        self, collection: str, query: dict[str, Any] | None = ...
-    ) -> list[dict[str, Any]]: ...
 
 
 class ChatRoom:

@@ -21,14 +21,14 @@ the server without a local counterpart get ``id:<id>``.
 from __future__ import annotations
 
 import bisect
-import enum
 import logging
-import re
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple, TypeAlias
+from dataclasses import replace
+from typing import Any
+
+from ._rows import Row, author_of, parse_row, parse_timestamp
+from .message import UNKNOWN_AUTHOR, ChangeKind, ChatMessage, MessageStatus, StoreChange
 
 __all__ = [
     "UNKNOWN_AUTHOR",
@@ -41,118 +41,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-UNKNOWN_AUTHOR = "Unknown User"
-
-ChangeKind: TypeAlias = Literal["append", "prepend", "insert", "update", "remove", "reset"]
-
-
-class MessageStatus(enum.Enum):
-    """Where a message stands: stored on the server, on its way, or refused."""
-
-    SENT = "sent"
-    PENDING = "pending"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    """One message as the UI shows it.
-
-    Attributes:
-        key: stable identity for a UI row: ``id:<id>`` for rows from the server,
-            ``local:<uuid>`` for our own sends (kept after the server confirms).
-        id: the server's id; None until the server has stored it.
-        content: the text, verbatim (HTML is text, never markup).
-        author_id: the author's user id, None when absent or unreadable.
-        author_name: first name (+ last name), or ``"Unknown User"``.
-        created_at: the server's ``date_created`` as an aware UTC datetime;
-            None for a pending send or an unreadable date.
-        status: SENT, PENDING or FAILED.
-        error: why a FAILED send failed, else None.
-        author_first_name: ``user_created.first_name`` alone, whole ("Mary
-            Ann" stays "Mary Ann"), trimmed; None when the server did not send
-            one (the reader may not see it, or the author has none).
-    """
-
-    key: str
-    id: int | None
-    content: str
-    author_id: str | None
-    author_name: str
-    created_at: datetime | None
-    status: MessageStatus = MessageStatus.SENT
-    error: str | None = None
-    # Last, with a default: ChatMessage is also built positionally.
-    author_first_name: str | None = None
-
-
-@dataclass(frozen=True)
-class StoreChange:
-    """Exactly what one mutation changed.
-
-    Attributes:
-        kind: a hint for the UI (scrolling, animation); :meth:`apply_to` is the
-            rule that holds for every kind:
-
-            - ``append``: new messages, newer than every SENT message shown
-              before. They go after those, so *above* any pending or failed
-              entries: use ``indices``, not the end of the list.
-            - ``prepend``: new messages older than everything shown (a history
-              page); ``indices`` are ``0..n-1``.
-            - ``insert``: new messages that land in between, possibly mixed
-              with updated ones (a read overlapping what events brought).
-            - ``update``: messages already shown changed (status, content,
-              author); a confirmed send may also move to its id position.
-            - ``remove``: messages no longer shown; ``indices`` are where they
-              were before the change.
-            - ``reset``: ``messages`` is the whole list.
-        messages: the messages concerned, ascending by index.
-        indices: for every kind but ``remove``/``reset``, each message's
-            position in the list after the change.
-    """
-
-    kind: ChangeKind
-    messages: tuple[ChatMessage, ...] = ()
-    indices: tuple[int, ...] = ()
-
-    @property
-    def is_empty(self) -> bool:
-        """True when nothing changed (a reset to an empty list is still a change)."""
-        return self.kind != "reset" and not self.messages
-
-    def apply_to(self, shown: list[ChatMessage]) -> None:
-        """Bring ``shown`` (a UI's copy of the list) up to date with this change.
-
-        For every kind but remove and reset: take out the rows whose key is
-        among ``messages``, then insert each message at its index, in order.
-        """
-        if self.kind == "reset":
-            shown[:] = self.messages
-            return
-        keys = {message.key for message in self.messages}
-        shown[:] = [message for message in shown if message.key not in keys]
-        if self.kind == "remove":
-            return
-        for index, message in zip(self.indices, self.messages, strict=True):
-            shown.insert(index, message)
-
-
-class _Author(NamedTuple):
-    """Who wrote a row, as far as it says; each part None when unreadable."""
-
-    id: str | None
-    name: str | None  # first name + last name
-    first_name: str | None
-
-
-class _Row(NamedTuple):
-    """A row from Directus, validated; ``author.name`` is None when no name was readable."""
-
-    id: int
-    content: str
-    author: _Author
-    created_at: datetime | None
 
 
 class MessageStore:
@@ -220,7 +108,7 @@ class MessageStore:
         touched: set[str] = set()
         added: set[str] = set()  # keys not shown before this batch
         for raw in rows:
-            row = _parse_row(raw)
+            row = parse_row(raw)
             if row is None:
                 continue
             merged = self._merge(row)
@@ -242,7 +130,7 @@ class MessageStore:
             an ``append`` change whose only message is the new entry (its ``key``
             is what :meth:`confirm`, :meth:`fail` and :meth:`retrying` take).
         """
-        who = _author(author)
+        who = author_of(author)
         message = ChatMessage(
             key=f"local:{uuid.uuid4()}",
             id=None,
@@ -268,7 +156,7 @@ class MessageStore:
         the entry was already confirmed (by its event), this only merges.
         A malformed ``row`` is logged and changes nothing.
         """
-        parsed = _parse_row(row)
+        parsed = parse_row(row)
         if parsed is None:
             return StoreChange("update")
         message = self._by_key.get(key)
@@ -367,7 +255,7 @@ class MessageStore:
         self._key_by_id.clear()
         self._by_key = {message.key: message for message in self._local}
         for raw in rows:
-            row = _parse_row(raw)
+            row = parse_row(raw)
             if row is not None:
                 self._merge(row)
         return StoreChange("reset", self.messages)
@@ -380,7 +268,7 @@ class MessageStore:
             return bisect.bisect_left(self._sent_ids, message.id)
         return len(self._sent) + self._local.index(message)
 
-    def _merge(self, row: _Row) -> tuple[str, bool] | None:
+    def _merge(self, row: Row) -> tuple[str, bool] | None:
         """Put one valid row in place.
 
         Returns:
@@ -408,7 +296,7 @@ class MessageStore:
         self._insert_sent(message)
         return message.key, True
 
-    def _own_send(self, row: _Row) -> ChatMessage | None:
+    def _own_send(self, row: Row) -> ChatMessage | None:
         """The local send ``row`` is the server's copy of, preferring pending over failed."""
         if row.author.id is None:
             return None  # without a readable author a stranger's identical text could match
@@ -424,7 +312,7 @@ class MessageStore:
                 return message
         return candidates[0] if candidates else None
 
-    def _promote(self, message: ChatMessage, row: _Row) -> None:
+    def _promote(self, message: ChatMessage, row: Row) -> None:
         """Turn a local entry into the SENT message ``row``, at its id position."""
         self._drop_local(message)
         confirmed = _updated(
@@ -478,10 +366,7 @@ class MessageStore:
         return StoreChange(kind, messages, indices)
 
 
-# -- rows --------------------------------------------------------------------
-
-
-def _updated(message: ChatMessage, row: _Row) -> ChatMessage:
+def _updated(message: ChatMessage, row: Row) -> ChatMessage:
     """``message`` with what ``row`` says; a nameless row keeps the name already known."""
     author_id, author_name, first = row.author
     if author_name is None and author_id in (None, message.author_id):
@@ -495,68 +380,3 @@ def _updated(message: ChatMessage, row: _Row) -> ChatMessage:
         author_first_name=first,
         created_at=row.created_at or message.created_at,
     )
-
-
-def _parse_row(raw: Any) -> _Row | None:
-    """Validate one row; None (and a warning) for one that cannot be shown."""
-    if not isinstance(raw, Mapping):
-        logger.warning("skipping a message row that is a %s, not an object", type(raw).__name__)
-        return None
-    row_id, content = raw.get("id"), raw.get("content")
-    if isinstance(row_id, bool) or not isinstance(row_id, int):
-        logger.warning("skipping a message row without an integer id (id=%r)", row_id)
-        return None
-    if not isinstance(content, str):
-        logger.warning("skipping message %d: content is %s", row_id, type(content).__name__)
-        return None
-    author = _author(raw.get("user_created"))
-    return _Row(row_id, content, author, parse_timestamp(raw.get("date_created")))
-
-
-def _author(value: Any) -> _Author:
-    """Who wrote a row, from ``user_created``: an object, a bare uuid, or nothing.
-
-    Directus drops fields the reader may not see, so every part is optional.
-    """
-    if isinstance(value, str):
-        return _Author(value or None, None, None)
-    if not isinstance(value, Mapping):
-        return _Author(None, None, None)
-    author_id = value.get("id")
-    first, last = _name_part(value.get("first_name")), _name_part(value.get("last_name"))
-    name = " ".join(part for part in (first, last) if part)
-    return _Author(
-        author_id if isinstance(author_id, str) and author_id else None, name or None, first
-    )
-
-
-def _name_part(value: Any) -> str | None:
-    """One name field trimmed, kept whole inside ("Mary Ann"); None if blank or not text."""
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
-_ISO = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)"
-    r"(?:[.,](?P<fraction>\d+))?\s*(?P<zone>[Zz]|[+-]\d{2}:?\d{2})?"
-)
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """An ISO 8601 timestamp as an aware UTC datetime; None for anything else.
-
-    The pattern keeps out what Directus never sends (a bare date, trailing
-    text); ``datetime.fromisoformat`` (3.11: ``Z`` and any fraction) reads the
-    rest. A timestamp without a zone is taken as UTC (what Directus stores).
-    """
-    if not isinstance(value, str):
-        return None
-    found = _ISO.fullmatch(value.strip())
-    if found is None:
-        return None
-    zone = (found["zone"] or "Z").upper()
-    fraction = f".{found['fraction']}" if found["fraction"] else ""
-    try:
-        parsed = datetime.fromisoformat(f"{found['date']}T{found['time']}{fraction}{zone}")
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC)

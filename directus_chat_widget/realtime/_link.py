@@ -44,6 +44,7 @@ from ._auth import Credentials
 from ._closing import SocketClosed
 from ._flow import Pacer
 from ._pending import LinkLost, PendingTable, Request, gate_of
+from .machine import Liveness
 from .subscription import Subscription
 
 __all__ = ["LinkEngine", "SessionState"]
@@ -411,7 +412,8 @@ class LinkEngine:
             error=RequestTimeout(f"no reply to {request.kind} within {self._request_timeout:g} s")
         )
         link = self._link
-        if self._heartbeat_period() is None and link is not None and request.link == link.number:
+        timed_out = Liveness(self._heartbeat_period()).timed_out()
+        if timed_out and link is not None and request.link == link.number:
             # No heartbeat to tell a frozen server from a slow one: a reply
             # that never came is the only sign, so this socket is taken as dead.
             logger.warning(
@@ -562,20 +564,17 @@ class LinkEngine:
         """Ping when quiet for a period; declare the link dead after two."""
         loop = asyncio.get_running_loop()
         while not link.over:
-            period = self._heartbeat_period()
-            if period is None:
-                await asyncio.sleep(5.0)
-                continue
-            margin = max(1.0, 0.25 * period)
-            quiet = loop.time() - link.last_rx
-            if quiet >= 2 * period + margin:
-                logger.warning("no frame for %.1f s: the connection is dead", quiet)
+            liveness = Liveness(self._heartbeat_period())
+            now = loop.time()
+            verdict, wait = liveness.check(link.last_rx, now, ping_out=link.ping_uid is not None)
+            if verdict == "dead":
+                logger.warning("no frame for %.1f s: the connection is dead", now - link.last_rx)
                 self._abort(link, "silent")
                 return
-            if quiet >= period + margin / 2 and link.ping_uid is None:
+            if verdict == "ping":
                 link.ping_uid = protocol.new_uid()
                 self._spawn(self._send_quietly(link, protocol.ping(link.ping_uid)))
-            await asyncio.sleep(min(max(period / 8, 0.1), 2.0))
+            await asyncio.sleep(wait)
 
     def _abort(self, link: Link, reason: str) -> None:
         """Drop ``link`` now, without a closing handshake (the peer may be frozen)."""

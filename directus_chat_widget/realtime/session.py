@@ -34,26 +34,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal
 
 from .._callbacks import CallbackList
 from ..config import ChatConfig, load_config
 from ..errors import (
-    AuthError,
     DirectusError,
     Forbidden,
     ServerError,
-    ServerUnreachable,
     SessionClosed,
     SessionGaveUp,
 )
 from ..rest import DirectusRest
-from . import _recovery, protocol
-from ._closing import SocketClosed
+from . import _backfill, protocol
 from ._flow import Backoff
 from ._link import LinkEngine, SessionState
+from .machine import GiveUp, ReconnectPolicy, Retry
 from .subscription import Subscription, with_id_field
 
 __all__ = ["RealtimeSession", "SessionState"]
@@ -62,11 +60,6 @@ logger = logging.getLogger(__name__)
 
 
 StateListener = Callable[[SessionState], None]
-
-# A socket that stayed READY this long was a real recovery: the next outage
-# starts the retry budget afresh. Shorter, and it counts against the same one,
-# so a server that accepts and then drops us cannot keep us retrying forever.
-_STABLE = 5.0
 
 
 class RealtimeSession(LinkEngine):
@@ -331,11 +324,11 @@ class RealtimeSession(LinkEngine):
             sub.initial = init.data if isinstance(init, protocol.SubscriptionInit) else None
             if sub.backfills:
                 sub.note_since(
-                    since if since is not None else await _recovery.highest_id(self, sub)
+                    since if since is not None else await _backfill.highest_id(self, sub)
                 )
             if sub.wants_updates:
                 try:
-                    sub.note_updated(await _recovery.highest_updated(self, sub))
+                    sub.note_updated(await _backfill.highest_updated(self, sub))
                 except (Forbidden, ServerError) as exc:
                     # No such field here: changes missed in a gap cannot be read back.
                     logger.info("%s: no %s to recover updates by (%s)", name, "date_updated", exc)
@@ -488,69 +481,56 @@ class RealtimeSession(LinkEngine):
         """Watch the socket of the moment and bring a new one when it dies.
 
         Lives as long as the session (while GAVE_UP it waits for a manual
-        reconnect or login), so a socket lost at any moment is noticed.
+        reconnect or login), so a socket lost at any moment is noticed. What
+        to do after a loss is the policy's decision (:mod:`.machine`).
         """
         loop = asyncio.get_running_loop()
-        delays = iter(self._reconnect_delays)
-        refused = False  # the last socket was closed as an auth refusal
+        policy = ReconnectPolicy(self._reconnect_delays)
         try:
             while self._state is not SessionState.CLOSED:
                 if self._state is SessionState.GAVE_UP:
                     await self.wait_for_state(SessionState.READY, SessionState.CLOSED)
-                    delays, refused = iter(self._reconnect_delays), False
+                    policy.restart()
                     continue
                 link = self._link
                 if link is not None and not link.over:
                     await asyncio.shield(link.lost)
                     if self._state in (SessionState.CLOSED, SessionState.GAVE_UP):
                         continue
-                ready_at = link.ready_at if link is not None else None
-                if ready_at is not None and loop.time() - ready_at >= _STABLE:
-                    delays, refused = iter(self._reconnect_delays), False
                 closed = link.closed if link is not None else None
-                if closed is not None:
-                    self._last_error = _close_error(closed)
-                    if closed.kind == "auth":
-                        if refused:
-                            self._give_up(self._last_error)
-                            continue
-                        refused = True
-                        self._stale_login = True  # log in again with fresh tokens
-                    else:
-                        refused = False
-                if not await self._reconnect_with_backoff(delays):
-                    continue
+                ready_at = link.ready_at if link is not None else None
+                action = policy.lost(closed, ready_at, loop.time())
+                if policy.last_error is not None:
+                    self._last_error = policy.last_error
+                await self._reconnect(policy, action)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug: make it visible rather than hang silently
             logger.exception("the realtime supervisor failed")
             self._give_up(exc)
 
-    async def _reconnect_with_backoff(self, delays: Iterator[float]) -> bool:
+    async def _reconnect(self, policy: ReconnectPolicy, action: Retry | GiveUp) -> None:
+        """Carry out the policy's answers until connected or given up."""
         attempt = 0
         while True:
+            if isinstance(action, GiveUp):
+                self._give_up(action.error)
+                return
             self._set_state(SessionState.RECONNECTING)
-            delay = next(delays, None)
-            if delay is None:
-                self._give_up(
-                    self._last_error or ServerUnreachable("the server could not be reached")
-                )
-                return False
-            await asyncio.sleep(delay)
+            await asyncio.sleep(action.delay)
             attempt += 1
+            self._stale_login = self._stale_login or action.fresh_login
             try:
                 await self._establish()
             except (DirectusError, OSError) as exc:
                 self._last_error = exc
                 await self._drop_current("reconnect attempt failed")
-                if self._fatal(exc):
-                    self._give_up(exc)
-                    return False
                 logger.info("reconnect attempt %d failed: %s", attempt, exc)
+                action = policy.failed(exc, fatal=self._fatal(exc))
                 continue
             self._reconnects += 1
             logger.info("reconnected after %d attempt(s)", attempt)
-            return True
+            return
 
     async def _keep_tokens(self) -> None:
         """Refresh the access token a little before it expires, while READY."""
@@ -617,11 +597,3 @@ def _as_rows(data: Any) -> list[dict[str, Any]]:
     if isinstance(data, Mapping):
         return [dict(data)]
     return []
-
-
-def _close_error(closed: SocketClosed) -> DirectusError:
-    """What ``last_error`` says about a socket the server closed: its code and reason."""
-    code = f"CLOSE_{closed.code}" if closed.code is not None else None
-    if closed.kind == "auth":
-        return AuthError(f"{closed}: the server refused the login", code=code)
-    return ServerUnreachable(str(closed), code=code)
