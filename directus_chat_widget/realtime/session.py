@@ -24,9 +24,10 @@ What it takes care of:
   subscription missed, settle creates whose reply was lost (by ``client_uid``:
   stored once), then send what was held. ``REQUESTS_EXCEEDED``: pause, pace, resend.
 
-Layout: this module is the public face, the state machine and the reconnect
-loop; :mod:`._link` moves frames on one socket, :mod:`._dispatch` routes what
-arrives, :mod:`._recovery` restores after a loss, :mod:`._auth` keeps tokens.
+Layout: this module is the public face, the states and the reconnect
+supervisor (whose decisions are :mod:`.machine`'s); :mod:`._link` moves frames
+on one socket, :mod:`._dispatch` routes what arrives, :mod:`._recovery` and
+:mod:`._backfill` restore after a loss, :mod:`._auth` keeps tokens.
 """
 
 from __future__ import annotations
@@ -75,8 +76,10 @@ class RealtimeSession(LinkEngine):
             floats, iterated afresh for each outage; its length is the retry
             budget (default :class:`Backoff`: 0.25 s doubling to 10 s, 30 tries).
         heartbeat: the server's heartbeat period in seconds; by default read
-            from ``/server/info`` (30 s if it does not say). The socket is
-            declared dead after two silent periods plus a margin.
+            from ``/server/info``. The socket is declared dead after two silent
+            periods plus a margin. When the server's heartbeat is off, or
+            ``/server/info`` does not say, none is assumed: a request with no
+            reply within ``request_timeout`` marks the socket dead instead.
         refresh_margin: refresh the access token this many seconds before it
             expires (default: a fifth of its lifetime, between 1 and 60 s).
         frame_rate: frames per second to stay under; ``"auto"`` follows the
