@@ -17,7 +17,7 @@ import anywidget
 import traitlets
 
 from .._callbacks import CallbackList
-from ..realtime.session import SessionState
+from ..session import SessionState
 
 __all__ = ["Connection", "StatusBar", "describe", "display_name"]
 
