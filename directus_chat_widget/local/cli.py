@@ -94,16 +94,21 @@ def _cmd_up_cluster(args: argparse.Namespace) -> int:
         print(f"  {part.name:<11} port {part.port}")
     print("\n    ".join(["  schema:", *report.summary()]))
     print(f"  DIRECTUS_URL written to {env_file.resolve()}")
-    if not args.no_demo_users:
-        print("  demo logins (local demo only):")
-        for user in DEMO_USERS:
-            print(f"    {user.email:<22} password: {user.password}")
-    print(f"  admin: {cluster.admin_email} (password in {cluster.data_dir / CLUSTER_FILE})")
+    _print_logins(args, cluster.admin_email, cluster.data_dir / CLUSTER_FILE)
     print(
         "  stop it with: directus-chat down"
         + (f" --data-dir {args.data_dir}" if args.data_dir else "")
     )
     return 0
+
+
+def _print_logins(args: argparse.Namespace, admin_email: str, secrets: Path) -> None:
+    """The demo logins (unless left out) and where the admin's password is kept."""
+    if not args.no_demo_users:
+        print("  demo logins (local demo only):")
+        for user in DEMO_USERS:
+            print(f"    {user.email:<22} password: {user.password}")
+    print(f"  admin: {admin_email} (password in {secrets})")
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
@@ -128,11 +133,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
     print(f"Directus {server.version} {state} at {server.url}")
     print("\n    ".join(["  schema:", *report.summary()]))
     print(f"  DIRECTUS_URL written to {env_file.resolve()}")
-    if not args.no_demo_users:
-        print("  demo logins (local demo only):")
-        for user in DEMO_USERS:
-            print(f"    {user.email:<22} password: {user.password}")
-    print(f"  admin: {server.admin_email} (password in {server.data_dir / SETTINGS_FILE})")
+    _print_logins(args, server.admin_email, server.data_dir / SETTINGS_FILE)
     print("  stop it with: directus-chat down")
     return 0
 
