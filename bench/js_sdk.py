@@ -145,7 +145,7 @@ async def measure_js_sdk(url: str, email: str, password: str, count: int) -> dic
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout=120 + count)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         _, err = await proc.communicate()
         raise JsSdkBenchFailed(

@@ -5,8 +5,9 @@ Two measurements, in one run, against one Directus:
 1. Send -> own create event (and -> its reply): N sequential messages, the
    time from sending an ``items/create`` to receiving its ``subscription``
    create event, and to its reply; the next message goes when both are in.
-   The raw client and RealtimeSession run one at a time (a second subscriber
-   is always served after the first), in alternating blocks.
+   The raw client, RealtimeSession and the official JS SDK run one at a time
+   (a second subscriber is always served after the first), in interleaved
+   rounds.
 2. Login to ready: RealtimeSession.login (one REST login, socket auth with the
    access token) against the tutorial's flow (REST login, then the socket
    logs in again with email and password: a second password hash).
@@ -166,7 +167,7 @@ class SessionClient:
         event: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiters[content] = event
         start = time.perf_counter()
-        await self.session.create(COLLECTION, {"content": content})
+        await self.session.create({"content": content}, collection=COLLECTION)
         answered = time.perf_counter()
         seen = await asyncio.wait_for(event, 30)
         return seen - start, answered - start
@@ -193,31 +194,35 @@ async def round_trips(
         ("raw websockets", open_raw),
         ("RealtimeSession", open_kit),
     ]
+    per_block = count // blocks
+    lost = 0
     # One client at a time (Directus serves its subscriptions one after the
     # other, so a second subscriber would always be served later), in
-    # alternating blocks so that both see the server in the same state.
+    # interleaved rounds (the Python order alternates, the JS SDK's run comes
+    # between them) so that every client sees the server in the same state.
     for block in range(blocks):
         for name, opener in openers if block % 2 == 0 else openers[::-1]:
             client = await opener()
             try:
                 for _ in range(5):  # warm up (caches, pools)
                     await client.send_and_wait(f"warm-{tag}-{uuid.uuid4().hex}")
-                for i in range(count // blocks):
+                for i in range(per_block):
                     seen, answered = await client.send_and_wait(f"bench-{tag}-{name[:3]}-{i}")
                     events[name].append(seen)
                     replies[name].append(answered)
             finally:
                 await client.close()
-    if js_sdk:
-        # The official JS SDK on the kit's Node 22, after the Python blocks (see bench/js_sdk.py).
-        from js_sdk import measure_js_sdk
+            if js_sdk and name == openers[0][0]:
+                # The official JS SDK on the kit's Node 22 (see bench/js_sdk.py).
+                from js_sdk import measure_js_sdk
 
-        sdk = await measure_js_sdk(url, email, password, count)
-        name = f"JS SDK {sdk['sdk_version']}"
-        events[name] = [ms / 1000 for ms in sdk["latencies_ms"]]
-        replies[name] = [ms / 1000 for ms in sdk["reply_ms"]]
-        if sdk["lost_events"]:
-            print(f"(the JS SDK lost {sdk['lost_events']} create events)")
+                sdk = await measure_js_sdk(url, email, password, per_block)
+                sdk_name = f"JS SDK {sdk['sdk_version']}"
+                events.setdefault(sdk_name, []).extend(ms / 1000 for ms in sdk["latencies_ms"])
+                replies.setdefault(sdk_name, []).extend(ms / 1000 for ms in sdk["reply_ms"])
+                lost += sdk["lost_events"]
+    if lost:
+        print(f"(the JS SDK lost {lost} create events)")
     for title, results in (("own create event", events), ("create reply", replies)):
         print(f"\nSend -> {title}, {count} sequential messages each (ms)")
         print(f"{'':18} {'p50':>7} {'p90':>7} {'p99':>7} {'mean':>7}")

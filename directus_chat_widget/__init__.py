@@ -2,10 +2,14 @@
 
 Layers, each using only the ones below it::
 
-    ChatWidget        the chat in a notebook cell (directus_chat_widget.widget)
-    ChatRoom          the message store: ordered, de-duplicated, paged, optimistic
-    RealtimeSession   one websocket: auth, subscribe, send, heartbeat, reconnect
-    protocol · DirectusRest · load_config · errors
+    widget/     ChatWidget: the chat in a notebook cell (imported on first use)
+    chat/       ChatRoom and its MessageStore: ordered, de-duplicated, paged, optimistic
+    realtime/   RealtimeSession: one websocket, auth, subscribe, send, heartbeat,
+                reconnect, recovery of every event kind; protocol: frames as data
+    rest · config · errors
+
+The old module paths (``directus_chat_widget.session``, ``.protocol``,
+``.subscription``, ``.store``) are the moved modules under their old names.
 
 ``directus_chat_widget.local`` runs a Directus on this machine for you.
 """
@@ -13,8 +17,9 @@ Layers, each using only the ones below it::
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
-from .chat import ChatRoom
+from .chat import ChatMessage, ChatRoom, MessageStatus, MessageStore, StoreChange
 from .config import ChatConfig, load_config
 from .errors import (
     AuthError,
@@ -22,6 +27,7 @@ from .errors import (
     DirectusError,
     Forbidden,
     InvalidCredentials,
+    InvalidPayload,
     RequestTimeout,
     ServerError,
     ServerUnreachable,
@@ -29,11 +35,11 @@ from .errors import (
     SessionGaveUp,
     TokenExpired,
 )
+from .realtime import RealtimeSession, SessionState, Subscription, SubscriptionStatus
 from .rest import DirectusRest, Tokens
-from .session import RealtimeSession, SessionState
-from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
-from .subscription import Subscription
-from .widget import ChatWidget
+
+if TYPE_CHECKING:
+    from .widget import ChatWidget
 
 __version__ = "0.1.0"
 
@@ -53,6 +59,7 @@ __all__ = [
     "DirectusRest",
     "Forbidden",
     "InvalidCredentials",
+    "InvalidPayload",
     "MessageStatus",
     "MessageStore",
     "RealtimeSession",
@@ -64,8 +71,19 @@ __all__ = [
     "SessionState",
     "StoreChange",
     "Subscription",
+    "SubscriptionStatus",
     "TokenExpired",
     "Tokens",
     "__version__",
     "load_config",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The widget pulls in ipywidgets and anywidget: only when someone asks for it,
+    # so a plain script using the client imports neither.
+    if name == "ChatWidget":
+        from .widget import ChatWidget
+
+        return ChatWidget
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,7 @@ original stays attached for debugging::
     │   └── TokenExpired             an access or refresh token is no longer valid
     ├── Forbidden                    no permission (or no such collection: same answer)
     ├── ServerError                  any other error answer; keeps code and message
+    ├── InvalidPayload               a request that cannot be sent as it is (also ValueError)
     ├── RequestTimeout               no reply to a request within its timeout
     ├── SessionClosed                the realtime session was closed by the caller
     ├── SessionGaveUp                reconnecting ran out of its retry budget
@@ -37,6 +38,7 @@ __all__ = [
     "Forbidden",
     "InstallFailed",
     "InvalidCredentials",
+    "InvalidPayload",
     "LocalDirectusError",
     "NodeNotFound",
     "PermissionRefused",
@@ -91,6 +93,13 @@ class Forbidden(DirectusError):
 
 class ServerError(DirectusError):
     """Any other error answer from Directus, with its code and message kept."""
+
+
+class InvalidPayload(DirectusError, ValueError):
+    """A request that cannot be encoded (a lone surrogate, a value JSON cannot hold).
+
+    Raised to the caller before anything is sent: the socket never sees it.
+    """
 
 
 class RequestTimeout(DirectusError):

@@ -99,14 +99,14 @@ async def test_the_widget_in_jupyterlab(
 
             # A message from a second session appears.
             theirs = f"from Grace {uuid.uuid4().hex[:8]}"
-            await grace.create("messages", {"content": theirs})
+            await grace.create({"content": theirs})
             other = page.locator(".dcw-msg:not(.dcw-own)", has_text=theirs)
             await expect(other).to_be_visible()
             await expect(other.locator(".dcw-msg-author")).to_have_text(demo_users[1].first_name)
             await expect(other.locator(".dcw-msg-time")).not_to_be_empty()
 
             # Markup, received and typed, is inert text.
-            await grace.create("messages", {"content": XSS})
+            await grace.create({"content": XSS})
             await box.fill(XSS)
             await box.press("Enter")
             first = page.locator(".dcw-list").first
@@ -372,7 +372,7 @@ async def test_dark_theme_narrow_width_and_a_hidden_tab(
     await log_in_by_form(page, demo_users[0])
     await expect(page.locator(".dcw-status-user")).to_contain_text("Ada")
     tag = uuid.uuid4().hex[:6]
-    await grace.create("messages", {"content": f"Grace at 420 px {tag} " + "long" * 40})
+    await grace.create({"content": f"Grace at 420 px {tag} " + "long" * 40})
     box = page.locator(".dcw-form-input")
     await box.fill(f"Ada at 420 px {tag}")
     await box.press("Enter")
@@ -412,7 +412,7 @@ async def test_dark_theme_narrow_width_and_a_hidden_tab(
     last = ""
     for n in range(30):
         last = f"while hidden {tag} {n:02d}"
-        await grace.create("messages", {"content": last})
+        await grace.create({"content": last})
     await notebook.execute(
         f"import asyncio\nwhile not any(m.content == {last!r} for m in chat.messages):"
         "\n    await asyncio.sleep(0.05)"

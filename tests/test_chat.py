@@ -44,8 +44,8 @@ class FakeSubscription:
             raise SessionClosed("the session is closed")
         self.unsubscribed = True
 
-    def deliver(self, event: str, rows: list[dict[str, Any]]) -> None:
-        frame = SubscriptionEvent("uid-1", event, tuple(rows), ())  # type: ignore[arg-type]
+    def deliver(self, event: str, rows: list[dict[str, Any]], keys: tuple[Any, ...] = ()) -> None:
+        frame = SubscriptionEvent("uid-1", event, tuple(rows), keys)  # type: ignore[arg-type]
         for listener in list(self.listeners):
             listener(frame)
 
@@ -131,7 +131,9 @@ class FakeSession:
         rows = sorted(rows, key=lambda r: -r["id"])[: query.get("limit", 100)]
         return [self.shown(r) for r in rows]
 
-    async def create(self, collection: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def create(
+        self, data: dict[str, Any], *, collection: str | None = None
+    ) -> dict[str, Any]:
         self.calls.append(("create", data))
         self.create_entered.set()
         if self.create_gate is not None:
@@ -183,6 +185,21 @@ def session() -> FakeSession:
 # -- open and history -------------------------------------------------------------
 
 
+async def test_edits_and_deletes_reach_the_list(session: FakeSession) -> None:
+    session.seed(3)
+    room = ChatRoom(session, page_size=20)
+    ui = Recorder(room)
+    await room.open()
+    (subscription,) = session.subscriptions
+    edited = {**session.shown(session.rows[1]), "content": "seed 2, edited"}
+    subscription.deliver("update", [edited], (2,))
+    assert contents(room) == ["seed 1", "seed 2, edited", "seed 3"]
+    subscription.deliver("delete", [], (1, 3, 99))  # 99 was never shown
+    assert contents(room) == ["seed 2, edited"]
+    assert [change.kind for change in ui.changes] == ["append", "update", "remove"]
+    ui.check()
+
+
 async def test_open_subscribes_first_then_reads_the_latest_page(session: FakeSession) -> None:
     session.seed(45)
     room = ChatRoom(session, page_size=20)
@@ -191,7 +208,7 @@ async def test_open_subscribes_first_then_reads_the_latest_page(session: FakeSes
     kinds = [name for name, _ in session.calls]
     assert kinds == ["subscribe", "read"]
     subscribed = session.calls[0][1]
-    assert subscribed["event"] == "create" and subscribed["collection"] == "messages"
+    assert subscribed["event"] is None and subscribed["collection"] == "messages"  # every kind
     assert subscribed["query"] == {"fields": list(MESSAGE_FIELDS)}
     assert session.calls[1][1] == {"fields": list(MESSAGE_FIELDS), "sort": ["-id"], "limit": 20}
     assert contents(room) == [f"seed {n}" for n in range(26, 46)]
@@ -707,7 +724,7 @@ async def test_real_latest_page_then_older_pages_to_the_start(
     tag = uuid.uuid4().hex[:8]
     seeded = [f"seed {tag} {n:02d}" for n in range(1, 46)]
     for text in seeded:
-        await ada.create("messages", {"content": text})
+        await ada.create({"content": text})
     async with ChatRoom(grace, page_size=20) as room:
         assert contents(room) == seeded[25:]
         assert room.has_older
@@ -767,9 +784,11 @@ class LostReplies:
 
         return Deaf()
 
-    async def create(self, collection: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def create(
+        self, data: dict[str, Any], *, collection: str | None = None
+    ) -> dict[str, Any]:
         self.creates.append(dict(data))
-        row: dict[str, Any] = await self.session.create(collection, data)
+        row: dict[str, Any] = await self.session.create(data, collection=collection)
         if not self.stored:
             self.stored.append(row)
             raise RequestTimeout("no reply (lost on purpose by the test)")
@@ -804,10 +823,10 @@ async def test_real_create_with_a_stored_client_uid_answers_the_stored_row(
 ) -> None:
     ada, _ = ada_and_grace
     uid, text = str(uuid.uuid4()), f"dup {uuid.uuid4()}"
-    stored = await ada.create("messages", {"content": text, "client_uid": uid})
+    stored = await ada.create({"content": text, "client_uid": uid})
     # Directus refuses the copy (RECORD_NOT_UNIQUE, no uid on the error); the
     # session looks the row up by client_uid and answers with it.
-    again = await ada.create("messages", {"content": text, "client_uid": uid})
+    again = await ada.create({"content": text, "client_uid": uid})
     assert again["id"] == stored["id"] and again["client_uid"] == uid
     rows = await ada.read("messages", {"filter": {"client_uid": {"_eq": uid}}, "fields": ["id"]})
     assert rows == [{"id": stored["id"]}]

@@ -18,7 +18,6 @@ import httpx
 import pytest
 from support import TIMEOUT
 
-from directus_chat_widget._flow import Backoff
 from directus_chat_widget.errors import DataFolderMismatch
 from directus_chat_widget.local import DEMO_USERS, DemoUser
 from directus_chat_widget.local.cli import main as cli_main
@@ -27,6 +26,7 @@ from directus_chat_widget.local.cluster_settings import ClusterSettings
 from directus_chat_widget.local.process import group_members
 from directus_chat_widget.local.server import port_is_free
 from directus_chat_widget.local.topology import Secrets, compose_files, directus_env
+from directus_chat_widget.realtime._flow import Backoff
 from directus_chat_widget.session import RealtimeSession
 
 pytestmark = [pytest.mark.cluster, pytest.mark.integration]
@@ -173,7 +173,7 @@ async def test_a_create_through_one_instance_reaches_a_subscriber_on_the_other(
     sender, _ = await logged_in(a, DEMO_USERS[0], sessions, tag)
     _, on_b = await logged_in(b, DEMO_USERS[1], sessions, tag)
     for i in range(5):
-        await sender.create("messages", {"content": f"{tag}{i}"})
+        await sender.create({"content": f"{tag}{i}"})
     await wait_until(lambda: len(on_b.contents) >= 5, "the creates made through A, on B")
     assert on_b.contents == [f"{tag}{i}" for i in range(5)]
 
@@ -204,7 +204,7 @@ async def test_redis_restart_mid_stream(
         for i in range(total):
             content = f"{tag}{i:04d}"
             down_before = redis_down
-            await sender.create("messages", {"content": content})
+            await sender.create({"content": content})
             if down_before or redis_down:
                 sent_while_down.add(content)
             await asyncio.sleep(0.02)
@@ -253,7 +253,7 @@ async def test_killing_one_instance_loses_and_repeats_nothing(
 
     async def send_all(session: RealtimeSession, who: str) -> None:
         for i in range(total):
-            await session.create("messages", {"content": f"{tag}{who}{i:04d}"})
+            await session.create({"content": f"{tag}{who}{i:04d}"})
             await asyncio.sleep(0.03)
 
     sending = [asyncio.create_task(send_all(ada, "a")), asyncio.create_task(send_all(grace, "g"))]

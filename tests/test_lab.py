@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -182,7 +182,7 @@ def _run_in_kernel(base: str, token: str, code: str) -> str:
             "session": uuid.uuid4().hex,
             "username": "test",
             "version": "5.3",
-            "date": datetime.now(timezone.utc).isoformat(),
+            "date": datetime.now(UTC).isoformat(),
         },
         "parent_header": {},
         "metadata": {},

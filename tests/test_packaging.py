@@ -6,11 +6,11 @@ import ast
 import os
 import subprocess
 import sys
+import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
-import tomllib
 import yaml
 from packaging.requirements import Requirement
 from support import TIMEOUT
@@ -100,3 +100,27 @@ def test_binder_start_brings_up_directus_then_runs_the_command(tmp_path: Path) -
     finally:
         LocalDirectus(tmp_path / "data").stop()
     assert not (tmp_path / "data" / "directus.pid").exists()
+
+
+def test_a_plain_script_imports_the_client_without_the_widget_libraries() -> None:
+    script = (
+        "import sys, directus_chat_widget as kit\n"
+        "from directus_chat_widget import RealtimeSession, SessionState, ChatRoom\n"
+        "import directus_chat_widget.session, directus_chat_widget.protocol\n"
+        "import directus_chat_widget.store, directus_chat_widget.subscription\n"
+        "import directus_chat_widget.chat\n"
+        "assert 'ipywidgets' not in sys.modules and 'anywidget' not in sys.modules\n"
+        "assert directus_chat_widget.session.RealtimeSession is RealtimeSession\n"
+        "assert kit.ChatWidget.__name__ == 'ChatWidget'  # still there, on demand\n"
+        "assert 'ipywidgets' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=TIMEOUT)
+
+
+def test_no_import_circle_between_the_layers() -> None:
+    """realtime/ never imports chat/ or widget/; chat/ never imports widget/."""
+    for layer, below_only in (("realtime", ("chat", "widget")), ("chat", ("widget",))):
+        for path in (PACKAGE / layer).glob("*.py"):
+            text = path.read_text()
+            for upper in below_only:
+                assert f"from ..{upper}" not in text, f"{path.name} imports {upper}"

@@ -212,7 +212,7 @@ def test_query_encoding_matches_directus() -> None:
 def test_query_encoding_writes_dates_and_uuids_in_filters() -> None:
     import datetime as dt
 
-    when = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     who = uuid.UUID(int=1)
     params = encode_query({"filter": {"date_created": {"_gt": when}, "user_created": {"_eq": who}}})
     assert json.loads(params["filter"]) == {

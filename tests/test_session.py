@@ -24,10 +24,6 @@ import httpx
 import pytest
 from support import TIMEOUT
 
-from directus_chat_widget._auth import Credentials
-from directus_chat_widget._dispatch import items_error_kind
-from directus_chat_widget._flow import Backoff, Pacer
-from directus_chat_widget._pending import PendingTable, Request
 from directus_chat_widget.errors import (
     Forbidden,
     InvalidCredentials,
@@ -37,6 +33,9 @@ from directus_chat_widget.errors import (
 from directus_chat_widget.local import DemoUser, LocalDirectus
 from directus_chat_widget.local.server import free_port
 from directus_chat_widget.protocol import SubscriptionEvent
+from directus_chat_widget.realtime._auth import Credentials
+from directus_chat_widget.realtime._flow import Backoff, Pacer
+from directus_chat_widget.realtime._pending import PendingTable, Request, gate_of
 from directus_chat_widget.rest import DirectusRest, Tokens
 from directus_chat_widget.session import RealtimeSession, SessionState
 from directus_chat_widget.subscription import Subscription
@@ -274,7 +273,12 @@ async def test_pending_table_discard_always_cleans_up() -> None:
         table.add(cancelled, queue=False)
 
 
-async def test_pending_table_charges_uidless_errors_to_the_oldest_of_a_kind() -> None:
+async def test_requests_share_a_gate_when_a_uidless_error_could_answer_them() -> None:
+    """One request per gate may be in flight on a socket; the real-server test of
+    what that buys is in test_session_edges.py."""
+    assert gate_of("items:read") == gate_of("items:create") == "items"
+    assert gate_of("subscribe") == "subscribe"
+    assert gate_of("auth") is None and gate_of("unsubscribe") is None
     loop = asyncio.get_running_loop()
     table = PendingTable()
     subscribe, read, create = (
@@ -283,14 +287,10 @@ async def test_pending_table_charges_uidless_errors_to_the_oldest_of_a_kind() ->
         _request(loop, "items:create"),
     )
     for request in (subscribe, read, create):
-        table.add(request, queue=False)
-        request.state, request.link = "sent", 3
-    assert table.oldest_sent(3, "items:") is read
-    # A unique-constraint error can only come from the create, not the older read.
-    assert table.oldest_sent(3, items_error_kind("RECORD_NOT_UNIQUE")) is create
-    assert table.oldest_sent(3, items_error_kind("FORBIDDEN")) is read
-    assert table.oldest_sent(3, "subscribe") is subscribe
-    assert table.oldest_sent(4, "items:") is None
+        table.add(request, queue=True)
+    assert table.peek_queued() is subscribe
+    table.pop_queued(subscribe)
+    assert table.peek_queued() is read
     assert not create.idempotent and read.idempotent
     error = RuntimeError("x")
     table.fail_all(error)
@@ -370,8 +370,8 @@ async def test_two_sessions_exchange_messages_both_ways(
     sent_a = [f"{tag}a{i}" for i in range(10)]
     sent_b = [f"{tag}b{i}" for i in range(10)]
     rows = await asyncio.gather(
-        *(a.create("messages", {"content": c}) for c in sent_a),
-        *(b.create("messages", {"content": c}) for c in sent_b),
+        *(a.create({"content": c}) for c in sent_a),
+        *(b.create({"content": c}) for c in sent_b),
     )
     assert all(row["user_created"] for row in rows)
     everything = sorted(sent_a + sent_b)
@@ -393,7 +393,7 @@ async def test_iterating_a_subscription_and_reading(
     a = await login(demo_users[0])
     tag = marker()
     sub = await a.subscribe("messages", event="create")
-    created = await a.create("messages", {"content": f"{tag}one"})
+    created = await a.create({"content": f"{tag}one"})
 
     async def until_mine() -> None:
         async for event in sub:
@@ -413,7 +413,7 @@ async def test_subscribe_without_event_filter_gives_initial_rows(
     login: SessionFactory, demo_users: list[DemoUser]
 ) -> None:
     a = await login(demo_users[0])
-    created = await a.create("messages", {"content": f"{marker()}init"})
+    created = await a.create({"content": f"{marker()}init"})
     sub = await a.subscribe(
         "messages", query={"filter": {"id": {"_eq": created["id"]}}, "fields": ["content"]}
     )
@@ -475,7 +475,7 @@ async def test_forbidden_collection_is_forbidden(
 ) -> None:
     a = await login(demo_users[0])
     with pytest.raises(Forbidden, match=collection):
-        await a.create(collection, {"content": "x"})
+        await a.create({"content": "x"}, collection=collection)
     with pytest.raises(Forbidden, match=collection):
         await a.subscribe(collection, event="create")
     with pytest.raises(Forbidden, match=collection):
@@ -490,7 +490,7 @@ async def test_lifecycle_misuse_is_precise(
 ) -> None:
     fresh = RealtimeSession(directus.url)
     with pytest.raises(RuntimeError, match="login"):
-        await fresh.create("messages", {"content": "x"})
+        await fresh.create({"content": "x"})
     await fresh.close()
     with pytest.raises(SessionClosed):
         await fresh.login(demo_users[0].email, demo_users[0].password)
@@ -500,7 +500,7 @@ async def test_lifecycle_misuse_is_precise(
     await a.close()
     await a.close()  # twice is fine
     with pytest.raises(SessionClosed):
-        await a.create("messages", {"content": "x"})
+        await a.create({"content": "x"})
 
 
 @pytest.mark.integration
@@ -542,13 +542,11 @@ async def test_dropped_socket_reconnects_and_backfills_exactly_once(
     inbox = Inbox(await a.subscribe("messages", event="create"), tag)
     states: list[SessionState] = []
     a.on_state_change(states.append)
-    await b.create("messages", {"content": f"{tag}0"})
+    await b.create({"content": f"{tag}0"})
     await wait_until(lambda: inbox.count(f"{tag}0") == 1, "the first message")
     # Ada's socket drops; Grace sends while Ada is away and while she comes back.
     drop_socket(a)
-    sends = [
-        asyncio.create_task(b.create("messages", {"content": f"{tag}{i}"})) for i in range(1, 30)
-    ]
+    sends = [asyncio.create_task(b.create({"content": f"{tag}{i}"})) for i in range(1, 30)]
     await wait_until(lambda: a.state is SessionState.READY and a.reconnects == 1, "a reconnect")
     await asyncio.gather(*sends)
     expected = [f"{tag}{i}" for i in range(30)]
@@ -566,7 +564,7 @@ async def test_create_in_flight_when_the_socket_drops_is_stored_once(
     a = await login(demo_users[0], reconnect_delays=Backoff(initial=0.05, attempts=50))
     tag = marker()
     for round_ in range(5):
-        task = asyncio.create_task(a.create("messages", {"content": f"{tag}{round_}"}))
+        task = asyncio.create_task(a.create({"content": f"{tag}{round_}"}))
         # Let the writer put the frame on the wire, then cut before the reply can arrive.
         await wait_until(lambda: any(r.state == "sent" for r in a._pending), "the send", step=0)
         drop_socket(a)
@@ -587,9 +585,7 @@ async def test_held_requests_go_out_in_order_after_a_reconnect(
     tag = marker()
     drop_socket(a)
     await wait_until(lambda: a.state is SessionState.RECONNECTING, "reconnecting")
-    rows = await asyncio.gather(
-        *(a.create("messages", {"content": f"{tag}{i}"}) for i in range(20))
-    )
+    rows = await asyncio.gather(*(a.create({"content": f"{tag}{i}"}) for i in range(20)))
     assert [r["content"] for r in rows] == [f"{tag}{i}" for i in range(20)]
     ids = [r["id"] for r in rows]
     assert ids == sorted(ids)  # sent in the order they were made
@@ -606,7 +602,7 @@ from directus_chat_widget.session import RealtimeSession
 async def main(url, email, password):
     async with RealtimeSession(url) as session:
         await session.login(email, password)
-        row = await session.create("messages", {"content": "from a script"})
+        row = await session.create({"content": "from a script"})
         print("stored", row["id"], "nest_asyncio" in sys.modules)
 
 asyncio.run(main(*sys.argv[1:]))
@@ -639,7 +635,7 @@ NOTEBOOK_CELLS = [
     "sub = await session.subscribe('messages', event='create')\n"
     "sub.add_listener(lambda e: seen.extend(r['content'] for r in e.data))\n"
     "print(session.state.value, 'nest_asyncio' in sys.modules)",
-    "row = await session.create('messages', {{'content': {content!r}}})",
+    "row = await session.create({{'content': {content!r}}})",
     "import asyncio\n"
     "for _ in range(200):\n"
     "    if {content!r} in seen:\n"

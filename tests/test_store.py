@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -268,7 +268,7 @@ def test_a_row_without_user_created_at_all_is_by_unknown_user(m: Mirror) -> None
 
 def test_created_at_is_aware_utc(m: Mirror) -> None:
     m.rows(row(1, date="2026-11-29T03:00:00.000Z"))
-    assert m.store.messages[0].created_at == datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+    assert m.store.messages[0].created_at == datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -288,7 +288,7 @@ def test_timestamps_parse_to_utc(text: str, expected: datetime) -> None:
     parsed = parse_timestamp(text)
     assert parsed is not None
     assert parsed.utcoffset() == timedelta(0)
-    assert parsed == expected.replace(tzinfo=timezone.utc)
+    assert parsed == expected.replace(tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -382,7 +382,7 @@ def test_the_reply_confirms_a_pending_send_and_it_keeps_its_key(m: Mirror) -> No
     assert confirmed.key == mine.key
     assert (confirmed.id, confirmed.status, confirmed.error) == (2, MessageStatus.SENT, None)
     assert confirmed.author_name == "Ada Lovelace" and confirmed.author_id == "u-ada"
-    assert confirmed.created_at == datetime(2026, 11, 29, 3, tzinfo=timezone.utc)
+    assert confirmed.created_at == datetime(2026, 11, 29, 3, tzinfo=UTC)
     assert m.store.by_id(2) == confirmed
 
 
@@ -692,3 +692,12 @@ def test_the_common_mutations_do_not_walk_the_list(name: str) -> None:
     # the step did its work (a no-op would cost the same both times too)
     assert early.kind == late.kind == kind and not early.is_empty and not late.is_empty
     assert long == short, f"{short} instructions with 10 messages, {long} with 2,000"
+
+
+def test_deleted_rows_leave_the_list(m: Mirror) -> None:
+    m.rows(row(1), row(2), row(3), row(4))
+    change = m.do(m.store.remove_ids([4, 2, 77]))
+    assert change.kind == "remove" and change.indices == (1, 3)
+    assert [message.id for message in change.messages] == [2, 4]
+    assert m.store.ids == [1, 3]
+    assert m.store.remove_ids([77]).is_empty

@@ -128,7 +128,9 @@ class FakeSession:
         rows = sorted(rows, key=lambda r: -r["id"])[: query.get("limit", 100)]
         return [self.server.shown(r) for r in rows]
 
-    async def create(self, collection: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def create(
+        self, data: dict[str, Any], *, collection: str | None = None
+    ) -> dict[str, Any]:
         if self.server.create_errors:
             raise self.server.create_errors.pop(0)
         assert self.user is not None

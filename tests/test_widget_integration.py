@@ -121,7 +121,7 @@ async def test_real_login_send_receive_and_logout(
     heard: list[ChatMessage] = []
     chat.on_message(heard.append)
     theirs = f"from Grace {uuid.uuid4()} {XSS}"
-    await grace.create("messages", {"content": theirs})
+    await grace.create({"content": theirs})
     await until(lambda: any(m.content == theirs for m in heard), chat)
     (arrived,) = [c for c in capture.sent if any(m["text"] == theirs for m in c["messages"])]
     assert arrived["type"] == "change" and len(arrived["messages"]) == 1
@@ -153,7 +153,7 @@ async def test_real_history_pages_through_the_widget(
 ) -> None:
     tag = uuid.uuid4().hex[:8]
     for n in range(25):
-        await grace.create("messages", {"content": f"page {tag} {n:02d}"})
+        await grace.create({"content": f"page {tag} {n:02d}"})
     capture = Capture(chat, monkeypatch)
     await chat.login(demo_users[0].email, demo_users[0].password)
     assert [m.content for m in chat.messages[-20:]] == [f"page {tag} {n:02d}" for n in range(5, 25)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from ..store import ChatMessage, MessageStatus, StoreChange
+from ..chat.store import ChatMessage, MessageStatus, StoreChange
 
 __all__ = ["MessageCallback", "MessageNews"]
 

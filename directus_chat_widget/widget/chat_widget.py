@@ -33,11 +33,11 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 import ipywidgets as widgets
 import traitlets
 
-from ..chat import DEFAULT_PAGE_SIZE, ChatRoom, SessionLike
+from ..chat.room import DEFAULT_PAGE_SIZE, ChatRoom, SessionLike
+from ..chat.store import ChatMessage, StoreChange
 from ..config import ChatConfig, load_config
 from ..errors import DirectusError
-from ..session import RealtimeSession, SessionState
-from ..store import ChatMessage, StoreChange
+from ..realtime.session import RealtimeSession, SessionState
 from ._news import MessageCallback, MessageNews
 from ._owner import OwnerLoop
 from ._tasks import TaskKeeper

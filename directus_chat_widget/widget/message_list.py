@@ -44,7 +44,7 @@ import anywidget
 import traitlets
 
 from .._callbacks import CallbackList
-from ..store import UNKNOWN_AUTHOR, ChatMessage, StoreChange
+from ..chat.store import UNKNOWN_AUTHOR, ChatMessage, StoreChange
 
 __all__ = ["DEFAULT_MAX_NODES", "MessageList", "first_name"]
 

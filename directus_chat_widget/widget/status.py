@@ -17,7 +17,7 @@ import anywidget
 import traitlets
 
 from .._callbacks import CallbackList
-from ..session import SessionState
+from ..realtime.session import SessionState
 
 __all__ = ["Connection", "StatusBar", "describe", "display_name"]
 

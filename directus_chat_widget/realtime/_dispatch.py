@@ -1,13 +1,13 @@
 """What to do with each frame that arrives: route it to its request or subscription.
 
 Replies are matched to their request by ``uid``. Directus leaves the uid off
-errors its services raise (FORBIDDEN, RECORD_NOT_UNIQUE...); such an error is
-charged to the oldest request of its kind still waiting on that socket, which
-is exact whenever one is in flight. ``TOKEN_EXPIRED`` (no uid either) starts a
-re-authentication; a FORBIDDEN that may have been earned as the public before
-it completed is charged to nobody: what was in flight is resent after it. The
-server's ``ping`` gets a ``pong``; ``REQUESTS_EXCEEDED`` goes to the rate-limit
-recovery.
+errors its services raise (FORBIDDEN, RECORD_NOT_UNIQUE...); the socket never
+has two requests in flight that could earn one (the link's gates), so such an
+error is charged to the one that can, never guessed. ``TOKEN_EXPIRED`` (no uid
+either) starts a re-authentication; a FORBIDDEN that may have been earned as
+the public before it completed is charged to nobody: what was in flight is
+resent after it. The server's ``ping`` gets a ``pong``; ``REQUESTS_EXCEEDED``
+goes to the rate-limit recovery.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from ..errors import AuthError, DirectusError, Forbidden, ServerError, TokenExpired
 from . import _recovery, protocol
-from ._pending import Request
-from .errors import AuthError, DirectusError, Forbidden, ServerError, TokenExpired
+from ._pending import Request, gate_of
 
 if TYPE_CHECKING:
     from ._link import Link, LinkEngine
@@ -80,7 +80,15 @@ def dispatch(engine: LinkEngine, link: Link, frame: protocol.Frame) -> None:
             if request is not None:
                 request.settle(error=error_for(frame.code, frame.message, request.what))
             else:
+                # The server refused to send an event (its fields or rows are no
+                # longer readable). The frame names no subscription: every live
+                # one on this socket is told (the kit holds one per socket).
                 logger.warning("subscription error: %s %s", frame.code, frame.message)
+                for sub in list(engine._subscriptions.values()):
+                    if sub.active:
+                        sub.refused(
+                            error_for(frame.code, frame.message, f"events of {sub.collection}")
+                        )
         case protocol.AuthOk() | protocol.AuthFailed():
             on_auth_frame(engine, link, frame)
         case protocol.ServerErrorFrame():
@@ -103,10 +111,19 @@ def items_error_kind(code: str) -> str:
 
 
 def waiting(engine: LinkEngine, link: Link, uid: str | None, prefix: str) -> Request | None:
-    """The request an error answers: by uid, or (no uid) the oldest of its kind."""
+    """The request an error answers: by uid, or (no uid) the one of its gate in flight.
+
+    The socket never has two requests of a gate in flight (see ``Link.busy``), so
+    a uid-less error has exactly one request it can belong to, or none.
+    """
     if uid is not None:
         return engine._pending.get(uid)
-    return engine._pending.oldest_sent(link.number, prefix)
+    holder = link.busy.get(gate_of(prefix) or "")
+    if holder is None or holder.future.done():
+        return None
+    if prefix == "items:create" and holder.kind != "items:create":
+        return None
+    return holder
 
 
 def on_auth_frame(

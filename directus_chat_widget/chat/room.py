@@ -1,7 +1,7 @@
 """ChatRoom: one chat collection seen through a realtime session. No UI.
 
 The room ties a :class:`~directus_chat_widget.store.MessageStore` to a
-session: it subscribes to new messages, reads the latest page and older ones
+session: it subscribes to new, edited and deleted messages, reads the latest page and older ones
 on demand, and sends with an optimistic entry that the server's reply or the
 subscription event (whichever comes first) confirms::
 
@@ -21,15 +21,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any
 
-from ._callbacks import CallbackList
-from .errors import DirectusError
+from .._callbacks import CallbackList
+from ..errors import DirectusError
+from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike
 from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
 
-__all__ = ["DEFAULT_MAX_LENGTH", "DEFAULT_PAGE_SIZE", "MESSAGE_FIELDS", "ChatRoom"]
+__all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "DEFAULT_PAGE_SIZE",
+    "MESSAGE_FIELDS",
+    "ChatRoom",
+    "SessionLike",
+    "SubscriptionEventLike",
+    "SubscriptionLike",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -42,49 +51,11 @@ MESSAGE_FIELDS = (
     "id",
     "content",
     "date_created",
+    "date_updated",
     "user_created.id",
     "user_created.first_name",
     "user_created.last_name",
 )
-
-
-class SubscriptionEventLike(Protocol):
-    """What the room reads from a subscription event (protocol.SubscriptionEvent)."""
-
-    @property
-    def event(self) -> str: ...
-
-    @property
-    def data(self) -> Sequence[Mapping[str, Any]]: ...
-
-
-class SubscriptionLike(Protocol):
-    """The part of the session's Subscription the room uses."""
-
-    def add_listener(self, callback: Callable[[SubscriptionEventLike], None]) -> Any: ...
-
-    def unsubscribe(self) -> Awaitable[Any]: ...
-
-
-class SessionLike(Protocol):
-    """The part of RealtimeSession the room uses (a fake may stand in for tests)."""
-
-    @property
-    def user(self) -> Mapping[str, Any] | None: ...
-
-    async def subscribe(
-        self,
-        collection: str,
-        *,
-        query: dict[str, Any] | None = ...,
-        event: Literal["create", "update", "delete"] | None = ...,
-    ) -> SubscriptionLike: ...
-
-    async def create(self, collection: str, data: dict[str, Any]) -> dict[str, Any]: ...
-
-    async def read(
-        self, collection: str, query: dict[str, Any] | None = ...
-    ) -> list[dict[str, Any]]: ...
 
 
 class ChatRoom:
@@ -94,7 +65,7 @@ class ChatRoom:
         session: a logged-in RealtimeSession (or anything with its
             ``subscribe``/``create``/``read``/``user``). The room does not own it:
             closing the room leaves the session open.
-        collection: the messages collection.
+        collection: the messages collection (default: the session's configured one).
         page_size: rows per history read (the latest page and each older one).
         max_length: the longest message :meth:`send` accepts, in characters.
 
@@ -105,7 +76,7 @@ class ChatRoom:
     def __init__(
         self,
         session: SessionLike,
-        collection: str = "messages",
+        collection: str | None = None,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_length: int = DEFAULT_MAX_LENGTH,
@@ -115,7 +86,8 @@ class ChatRoom:
         if max_length < 1:
             raise ValueError(f"max_length must be at least 1, got {max_length}")
         self._session = session
-        self.collection = collection
+        config = getattr(session, "config", None)
+        self.collection: str = collection or getattr(config, "collection", None) or "messages"
         self.page_size = page_size
         self.max_length = max_length
         self._store = MessageStore()
@@ -174,8 +146,12 @@ class ChatRoom:
         if self._opened:
             raise RuntimeError("the chat room is already open")
         query = {"fields": list(MESSAGE_FIELDS)}
-        subscription = await self._session.subscribe(self.collection, query=query, event="create")
+        # Every kind: new messages, edits and deletes (each read back after a gap).
+        subscription = await self._session.subscribe(self.collection, query=query)
         remover = subscription.add_listener(self._on_event)
+        track = getattr(subscription, "track", None)
+        if callable(track):  # after a gap, the rows shown that are gone come as deletes
+            track(lambda: self._store.ids)
         self._subscription = subscription
         self._remove_listener = remover if callable(remover) else None
         try:
@@ -298,11 +274,18 @@ class ChatRoom:
         """``text`` as it would be sent (stripped), if :meth:`send` would take it.
 
         Raises:
-            ValueError: blank, or longer than ``max_length``.
+            ValueError: blank, longer than ``max_length``, or not valid Unicode
+                (a lone surrogate cannot be sent as UTF-8).
         """
         content = text.strip()
         if not content:
             raise ValueError("message is empty")
+        try:
+            content.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"message holds a lone surrogate at character {exc.start}: not valid Unicode"
+            ) from exc
         if len(content) > self.max_length:
             raise ValueError(
                 f"message is too long: {len(content)} characters, the limit is {self.max_length}"
@@ -326,10 +309,10 @@ class ChatRoom:
         data: dict[str, Any] = {"content": content}
         field = self._dedupe_field()
         if field is None:
-            return await self._session.create(self.collection, data)
+            return await self._session.create(data, collection=self.collection)
         uid = data[field] = self._client_uids.setdefault(key, str(uuid.uuid4()))
         try:
-            return await self._session.create(self.collection, data)
+            return await self._session.create(data, collection=self.collection)
         except DirectusError as exc:
             # Directus refuses a second row with this uid: an earlier try was
             # stored after all (its reply was lost). RealtimeSession already
@@ -380,6 +363,8 @@ class ChatRoom:
             return
         if event.event in ("create", "update"):
             self._emit(self._store.add_rows(event.data))
+        elif event.event == "delete":
+            self._emit(self._store.remove_ids(event.keys))
         else:
             logger.debug("ignoring a %r event on %s", event.event, self.collection)
 

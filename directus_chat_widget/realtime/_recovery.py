@@ -32,20 +32,19 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ..errors import DirectusError, Forbidden, ServerError
 from . import protocol
+from ._backfill import backfill, backfill_deletes, backfill_updates
 from ._pending import LinkLost, Request
-from .errors import DirectusError, Forbidden, ServerError
 from .subscription import Subscription
 
 if TYPE_CHECKING:
     from ._link import Link, LinkEngine
 
 __all__ = [
-    "backfill",
     "backfill_after_expiry",
     "earned_as_public",
     "find_stored",
-    "highest_id",
     "note_expiry",
     "on_rate_limited",
     "on_refused_as_public",
@@ -67,7 +66,7 @@ async def restore(engine: LinkEngine, link: Link) -> None:
     for sub in list(engine._subscriptions.values()):
         if not sub.active or sub.closed:
             continue
-        if sub.backfills and sub.backfill_floor is not None:
+        if sub.backfill_floor is not None or sub.wants_updates or sub.wants_deletes:
             sub.hold()
         frame = protocol.subscribe(sub.collection, sub.uid, event=sub.event, query=sub.query)
         try:
@@ -82,7 +81,13 @@ async def restore(engine: LinkEngine, link: Link) -> None:
     for sub in resumed:
         if sub.backfills and sub.backfill_floor is not None:
             await backfill(engine, link, sub)
+        if sub.wants_updates and sub.updates_known:
+            await backfill_updates(engine, link, sub)
+        if sub.wants_deletes:
+            await backfill_deletes(engine, link, sub)
         sub.release()
+        sub.restored()
+        sub.resume()
     for request in engine._pending.in_doubt():
         row = await find_stored(engine, link, request)
         if row is not None:
@@ -93,42 +98,6 @@ async def restore(engine: LinkEngine, link: Link) -> None:
         else:
             engine._stats["creates_resent"] += 1
             engine._pending.enqueue(request)
-
-
-async def backfill(
-    engine: LinkEngine, link: Link, sub: Subscription, floor: int | None = None
-) -> None:
-    """Deliver the rows above ``floor`` (default: the subscription's own) as replayed creates."""
-    if floor is None:
-        floor = sub.backfill_floor
-    while floor is not None:
-        query = protocol.after_id_query(sub.query, floor, limit=_BACKFILL_PAGE)
-        frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
-        answer = await engine._control(link, frame, "items:read")
-        rows = [r for r in answer or [] if isinstance(r, dict)]
-        keys = tuple(r["id"] for r in rows if isinstance(r.get("id"), int))
-        if rows:
-            engine._stats["rows_backfilled"] += len(rows)
-            engine._note_ids(sub.collection, keys)
-            sub.deliver(
-                protocol.SubscriptionEvent(sub.uid, "create", tuple(rows), keys, replayed=True)
-            )
-        if len(rows) < _BACKFILL_PAGE or not keys:
-            return
-        floor = max(keys)
-
-
-async def highest_id(engine: LinkEngine, sub: Subscription) -> int | None:
-    """The highest id the subscription's filter lets through right now."""
-    query: dict[str, Any] = {"fields": ["id"], "sort": ["-id"], "limit": 1}
-    if sub.query and sub.query.get("filter"):
-        query["filter"] = sub.query["filter"]
-    frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
-    rows = await engine._request(frame, "items:read", label=f"subscribe to {sub.collection}")
-    if isinstance(rows, list) and rows and isinstance(rows[0], dict):
-        value = rows[0].get("id")
-        return value if isinstance(value, int) else None
-    return None
 
 
 async def find_stored(engine: LinkEngine, link: Link, request: Request) -> dict[str, Any] | None:

@@ -28,26 +28,29 @@ from typing import Any, Literal
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from . import _dispatch, _recovery, protocol
-from ._auth import Credentials
-from ._flow import Pacer
-from ._pending import LinkLost, PendingTable, Request
-from .errors import (
+from ..errors import (
     AuthError,
     DirectusError,
     InvalidCredentials,
+    InvalidPayload,
     RequestTimeout,
     ServerUnreachable,
+    SessionClosed,
     TokenExpired,
 )
-from .rest import DirectusRest
+from ..rest import DirectusRest
+from . import _dispatch, _recovery, protocol
+from ._auth import Credentials
+from ._closing import SocketClosed
+from ._flow import Pacer
+from ._pending import LinkLost, PendingTable, Request, gate_of
+from .machine import Liveness
 from .subscription import Subscription
 
 __all__ = ["LinkEngine", "SessionState"]
 
 logger = logging.getLogger(__name__)
 
-_DEFAULT_HEARTBEAT = 30.0
 # Frames of the server's rate-limit budget we leave for pongs and pings.
 _RATE_SHARE = 0.75
 
@@ -89,12 +92,47 @@ class Link:
     # A FORBIDDEN earned as the public: resend what was unanswered when it came.
     refused_at: float = 0.0
     refusal_check: bool = False
+    # How the server ended it (None: we did, or it is still open).
+    closed: SocketClosed | None = None
+    # When the session became READY on it (loop time), for the backoff reset.
+    ready_at: float | None = None
+    # The one request in flight per gate (see ``gate_of``): Directus leaves the
+    # uid off errors its services raise, so only one may be able to earn one.
+    busy: dict[str, Request] = field(default_factory=dict)
+    freed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def exposed(self, sent_at: float) -> bool:
         """Whether a frame sent at ``sent_at`` may have reached the server as the public."""
         if self.expired_at is None:
             return False
         return self.reauthed_at is None or sent_at < self.reauthed_at
+
+    def blocked(self, request: Request) -> bool:
+        """Whether ``request`` must wait: another of its gate is in flight here."""
+        gate = gate_of(request.kind)
+        if gate is None:
+            return False
+        holder = self.busy.get(gate)
+        # A disarmed holder waits for no reply any more (answered by an error
+        # the session is settling, or taken as dropped): it blocks nothing.
+        return (
+            holder is not None
+            and holder is not request
+            and not holder.future.done()
+            and holder.timer is not None
+        )
+
+    def occupy(self, request: Request) -> None:
+        gate = gate_of(request.kind)
+        if gate is not None:
+            self.busy[gate] = request
+
+            def free(_: object) -> None:
+                if self.busy.get(gate) is request:
+                    del self.busy[gate]
+                self.freed.set()
+
+            request.future.add_done_callback(free)
 
 
 class LinkEngine:
@@ -117,7 +155,9 @@ class LinkEngine:
         self._request_timeout = request_timeout
         self._connect_timeout = connect_timeout
         self._heartbeat_override = heartbeat
-        self._server_heartbeat: float | None = _DEFAULT_HEARTBEAT
+        # Unknown until /server/info says; unknown means no silence check (request
+        # timeouts judge liveness then), never a period we made up.
+        self._server_heartbeat: float | None = None
         self._auth = Credentials(rest, refresh_margin=refresh_margin)
         self._frame_rate = frame_rate
         self._server_rate: tuple[float, float] | None = None
@@ -142,6 +182,12 @@ class LinkEngine:
         self._rate_cutoff = 0.0
         # What happened, for tests, benchmarks and curious users (see RealtimeSession.stats).
         self._stats: Counter[str] = Counter()
+        # The server closed the last socket as an auth refusal: refresh first.
+        self._stale_login = False
+        # Sockets opened and not yet handed over or dropped (closed on close()).
+        self._opening: set[Link] = set()
+        # close() has begun: nothing may open or keep a socket from now on.
+        self._closing = False
 
     # -- hooks the session provides ----------------------------------------------
 
@@ -169,7 +215,7 @@ class LinkEngine:
         try:
             info = await self._rest.request("GET", "/server/info", token=self._auth.access_token)
         except DirectusError as exc:
-            logger.debug("no /server/info (%s); heartbeat assumed %.0f s", exc, _DEFAULT_HEARTBEAT)
+            logger.info("no /server/info (%s): heartbeat unknown, replies judge liveness", exc)
             return
         socket = info.get("websocket") if isinstance(info, dict) else None
         if isinstance(socket, dict):
@@ -220,7 +266,8 @@ class LinkEngine:
             AuthError, TokenExpired: the server refused the login.
         """
         self._set_state(SessionState.CONNECTING)
-        tokens = await self._auth.fresh()
+        stale, self._stale_login = self._stale_login, False
+        tokens = await self._auth.fresh(stale=self._auth.tokens if stale else None)
         link = await self._open()
         try:
             self._set_state(SessionState.AUTHENTICATING)
@@ -234,13 +281,15 @@ class LinkEngine:
                 await self._handshake(link, tokens.access_token)
             self._link = link
             link.tasks = [
-                asyncio.create_task(self._read(link), name=f"dcw-read-{link.number}"),
-                asyncio.create_task(self._write(link), name=f"dcw-write-{link.number}"),
-                asyncio.create_task(self._watch(link), name=f"dcw-watch-{link.number}"),
+                self._spawn(self._read(link), name=f"dcw-read-{link.number}"),
+                self._spawn(self._write(link), name=f"dcw-write-{link.number}"),
+                self._spawn(self._watch(link), name=f"dcw-watch-{link.number}"),
             ]
             await _recovery.restore(self, link)
             if before_ready is not None:
                 await before_ready
+            if self._closing:
+                raise SessionClosed("the realtime session was closed while connecting")
         except LinkLost as exc:
             self._abort(link, "lost while restoring")
             raise ServerUnreachable(f"the connection dropped while restoring: {exc}") from exc
@@ -266,7 +315,12 @@ class LinkEngine:
             raise ServerUnreachable(f"bad websocket URL {self._websocket_url}: {exc}") from exc
         self._links += 1
         loop = asyncio.get_running_loop()
-        return Link(self._links, ws, loop.time(), loop.create_future())
+        link = Link(self._links, ws, loop.time(), loop.create_future())
+        if self._closing:
+            ws.transport.abort()
+            raise SessionClosed("the realtime session was closed while connecting")
+        self._opening.add(link)
+        return link
 
     async def _handshake(self, link: Link, access_token: str) -> None:
         """Send the auth frame and wait for its answer; nothing else goes out meanwhile."""
@@ -289,15 +343,25 @@ class LinkEngine:
                 f"no answer to the websocket auth within {self._connect_timeout:.0f} s"
             ) from exc
         except ConnectionClosed as exc:
+            closed = SocketClosed(exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else None
+            if closed is not None and closed.kind == "auth":
+                raise AuthError(f"{closed} during auth", code=f"CLOSE_{closed.code}") from exc
             raise ServerUnreachable(f"the websocket closed during auth ({exc})") from exc
 
     # -- sending ----------------------------------------------------------------------
 
     async def _request(self, frame: dict[str, Any], kind: str, **extra: Any) -> Any:
         """Queue a request; it goes out when READY (in order) and its reply is returned."""
+        try:
+            text = protocol.encode(frame)
+        except ValueError as exc:
+            # Refused here, alone: sent, it would break the socket for everyone
+            # (websockets closes on text it cannot encode) and be resent forever.
+            raise InvalidPayload(f"cannot send this {kind}: {exc}", code="INVALID_PAYLOAD") from exc
         loop = asyncio.get_running_loop()
-        request = Request(frame["uid"], frame, kind, loop.create_future(), **extra)
+        request = Request(frame["uid"], frame, kind, loop.create_future(), text=text, **extra)
         self._pending.add(request, queue=True)
+        request.future.add_done_callback(lambda _: self._kick())
         self._kick()
         try:
             return await request.future
@@ -310,9 +374,16 @@ class LinkEngine:
         request = Request(frame["uid"], frame, kind, loop.create_future(), control=True)
         self._pending.add(request, queue=False)
         try:
+            while link.blocked(request) and not link.over:
+                link.freed.clear()
+                # Freed when the holder settles; a holder disarmed meanwhile
+                # sets nothing, hence the short look again.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(link.freed.wait(), 0.1)
             await self._paced()
             if link.over:
                 raise LinkLost("the connection is gone")
+            link.occupy(request)
             self._mark_sent(link, request)
             try:
                 await link.ws.send(protocol.encode(frame))
@@ -340,6 +411,15 @@ class LinkEngine:
         request.settle(
             error=RequestTimeout(f"no reply to {request.kind} within {self._request_timeout:g} s")
         )
+        link = self._link
+        timed_out = Liveness(self._heartbeat_period()).timed_out()
+        if timed_out and link is not None and request.link == link.number:
+            # No heartbeat to tell a frozen server from a slow one: a reply
+            # that never came is the only sign, so this socket is taken as dead.
+            logger.warning(
+                "no reply within %g s and no heartbeat: reconnecting", self._request_timeout
+            )
+            self._abort(link, "no reply in time")
 
     def _kick(self) -> None:
         self._wake.set()
@@ -365,12 +445,20 @@ class LinkEngine:
             if delay > 0:
                 await asyncio.sleep(delay)
                 continue  # the state may have changed meanwhile: look again
-            request = self._pending.next_queued()
+            request = self._pending.peek_queued()
             if request is None:
                 continue
+            if link.blocked(request):
+                # In order: the next request waits for the one of its gate in flight.
+                self._wake.clear()
+                link.freed.clear()
+                await _either(self._wake, link.freed)
+                continue
+            self._pending.pop_queued(request)
+            link.occupy(request)
             self._mark_sent(link, request)
             try:
-                await link.ws.send(protocol.encode(request.frame))
+                await link.ws.send(request.text or protocol.encode(request.frame))
             except ConnectionClosed:
                 # Not written (send checks the state first): back in line, once,
                 # whether or not the reader has already booked the loss.
@@ -381,8 +469,9 @@ class LinkEngine:
         with contextlib.suppress(ConnectionClosed):
             await link.ws.send(protocol.encode(frame))
 
-    def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[Any] = asyncio.create_task(coro)
+    def _spawn(self, coro: Any, name: str | None = None) -> asyncio.Task[Any]:
+        """Start a task the session owns: close() cancels and awaits every one."""
+        task: asyncio.Task[Any] = asyncio.create_task(coro, name=name)
         self._spawned.add(task)
 
         def done(finished: asyncio.Task[Any]) -> None:
@@ -391,6 +480,7 @@ class LinkEngine:
                 logger.error("background task failed", exc_info=finished.exception())
 
         task.add_done_callback(done)
+        return task
 
     # -- receiving ----------------------------------------------------------------------
 
@@ -407,6 +497,9 @@ class LinkEngine:
         except ConnectionClosed as exc:
             reason = f"closed: {exc}"
         finally:
+            if not link.over:
+                link.closed = SocketClosed(link.ws.close_code, link.ws.close_reason or "")
+                reason = str(link.closed)
             self._link_lost(link, reason)
 
     def _note_created(self, request: Request, row: dict[str, Any]) -> None:
@@ -471,20 +564,17 @@ class LinkEngine:
         """Ping when quiet for a period; declare the link dead after two."""
         loop = asyncio.get_running_loop()
         while not link.over:
-            period = self._heartbeat_period()
-            if period is None:
-                await asyncio.sleep(5.0)
-                continue
-            margin = max(1.0, 0.25 * period)
-            quiet = loop.time() - link.last_rx
-            if quiet >= 2 * period + margin:
-                logger.warning("no frame for %.1f s: the connection is dead", quiet)
+            liveness = Liveness(self._heartbeat_period())
+            now = loop.time()
+            verdict, wait = liveness.check(link.last_rx, now, ping_out=link.ping_uid is not None)
+            if verdict == "dead":
+                logger.warning("no frame for %.1f s: the connection is dead", now - link.last_rx)
                 self._abort(link, "silent")
                 return
-            if quiet >= period + margin / 2 and link.ping_uid is None:
+            if verdict == "ping":
                 link.ping_uid = protocol.new_uid()
                 self._spawn(self._send_quietly(link, protocol.ping(link.ping_uid)))
-            await asyncio.sleep(min(max(period / 8, 0.1), 2.0))
+            await asyncio.sleep(wait)
 
     def _abort(self, link: Link, reason: str) -> None:
         """Drop ``link`` now, without a closing handshake (the peer may be frozen)."""
@@ -495,6 +585,7 @@ class LinkEngine:
 
     def _link_lost(self, link: Link, reason: str) -> None:
         """Book-keeping when a link ends: resend, doubt or fail what it had in flight."""
+        self._opening.discard(link)
         if link.over:
             return
         link.over = True
@@ -513,6 +604,7 @@ class LinkEngine:
                 request.disarm()
                 request.state = "in_doubt"
                 request.link = None
+        link.freed.set()
         if not link.lost.done():
             link.lost.set_result(None)
         logger.info("connection %d lost (%s)", link.number, reason)
@@ -526,3 +618,14 @@ class LinkEngine:
             with contextlib.suppress(TimeoutError, ConnectionClosed, OSError):
                 await asyncio.wait_for(link.ws.close(), 2.0)
         self._abort(link, reason)
+
+
+async def _either(first: asyncio.Event, second: asyncio.Event) -> None:
+    """Wait until one of two events is set."""
+    waits = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
+    try:
+        # A holder disarmed (taken as dropped) sets neither: look again soon.
+        await asyncio.wait(waits, timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

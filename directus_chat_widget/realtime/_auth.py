@@ -13,9 +13,9 @@ import asyncio
 import logging
 import time
 
+from ..errors import DirectusError, ServerUnreachable
+from ..rest import DirectusRest, Tokens
 from . import protocol
-from .errors import DirectusError, ServerUnreachable
-from .rest import DirectusRest, Tokens
 
 __all__ = ["Credentials"]
 

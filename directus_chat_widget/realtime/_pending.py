@@ -21,11 +21,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["LinkLost", "PendingTable", "Request"]
+__all__ = ["LinkLost", "PendingTable", "Request", "gate_of"]
 
 RequestState = Literal["queued", "sent", "in_doubt"]
 
 _sequence = itertools.count()
+
+
+def gate_of(kind: str) -> str | None:
+    """Which requests share one slot on a socket: those a uid-less error can answer.
+
+    Every items request can earn a uid-less FORBIDDEN (RECORD_NOT_UNIQUE too, for
+    a create); a subscribe a uid-less FORBIDDEN. Auth and unsubscribe errors
+    carry their uid.
+    """
+    if kind.startswith("items:"):
+        return "items"
+    if kind == "subscribe":
+        return "subscribe"
+    return None
 
 
 class LinkLost(Exception):
@@ -45,6 +59,7 @@ class Request:
         dedupe: the value of the create's de-duplication field, if any.
         watermark: the highest id the session knew of when the request was made.
         label: what the request is for, in error messages (default from kind).
+        text: ``frame`` encoded once, when the request was made (checked sendable).
     """
 
     uid: str
@@ -55,6 +70,7 @@ class Request:
     dedupe: str | None = None
     watermark: int | None = None
     label: str | None = None
+    text: str | None = field(default=None, repr=False)
     seq: int = field(default_factory=lambda: next(_sequence))
     state: RequestState = "queued"
     link: int | None = None
@@ -150,6 +166,20 @@ class PendingTable:
         ordered = sorted([*self._outbox, request], key=lambda one: one.seq)
         self._outbox = deque(ordered)
 
+    def peek_queued(self) -> Request | None:
+        """The oldest queued request whose caller still waits (left in the outbox)."""
+        while self._outbox:
+            request = self._outbox[0]
+            if not request.future.done() and self._by_uid.get(request.uid) is request:
+                return request
+            self._outbox.popleft()
+        return None
+
+    def pop_queued(self, request: Request) -> None:
+        """Take ``request`` (the one :meth:`peek_queued` gave) out of the outbox."""
+        if self._outbox and self._outbox[0] is request:
+            self._outbox.popleft()
+
     def next_queued(self) -> Request | None:
         """Pop the oldest queued request whose caller still waits."""
         while self._outbox:
@@ -168,18 +198,6 @@ class PendingTable:
     def in_doubt(self) -> list[Request]:
         found = [r for r in self._by_uid.values() if r.state == "in_doubt"]
         return sorted(found, key=lambda one: one.seq)
-
-    def oldest_sent(self, link: int, prefix: str) -> Request | None:
-        """The oldest request of a kind starting with ``prefix`` waiting on ``link``.
-
-        Directus leaves the uid off errors raised by its services (FORBIDDEN,
-        RECORD_NOT_UNIQUE); such an error is charged to this request. Exact
-        when one such request is in flight; a best guess otherwise.
-        """
-        for request in self.sent_on(link):
-            if request.kind.startswith(prefix):
-                return request
-        return None
 
     def fail_all(self, error: BaseException, *, control_only: bool = False) -> None:
         """Settle every waiting request (or only the control ones) with ``error``."""

@@ -1,0 +1,99 @@
+"""Rows as Directus sends them, validated: id, content, author, date. Pure.
+
+Directus drops the fields a reader may not see, so every part but the id and
+the content is optional; a row without those two is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+__all__ = ["Author", "Row", "author_of", "parse_row", "parse_timestamp"]
+
+logger = logging.getLogger(__name__)
+
+
+class Author(NamedTuple):
+    """Who wrote a row, as far as it says; each part None when unreadable."""
+
+    id: str | None
+    name: str | None  # first name + last name
+    first_name: str | None
+
+
+class Row(NamedTuple):
+    """A row from Directus, validated; ``author.name`` is None when no name was readable."""
+
+    id: int
+    content: str
+    author: Author
+    created_at: datetime | None
+
+
+def parse_row(raw: Any) -> Row | None:
+    """Validate one row; None (and a warning) for one that cannot be shown."""
+    if not isinstance(raw, Mapping):
+        logger.warning("skipping a message row that is a %s, not an object", type(raw).__name__)
+        return None
+    row_id, content = raw.get("id"), raw.get("content")
+    if isinstance(row_id, bool) or not isinstance(row_id, int):
+        logger.warning("skipping a message row without an integer id (id=%r)", row_id)
+        return None
+    if not isinstance(content, str):
+        logger.warning("skipping message %d: content is %s", row_id, type(content).__name__)
+        return None
+    author = author_of(raw.get("user_created"))
+    return Row(row_id, content, author, parse_timestamp(raw.get("date_created")))
+
+
+def author_of(value: Any) -> Author:
+    """Who wrote a row, from ``user_created``: an object, a bare uuid, or nothing.
+
+    Directus drops fields the reader may not see, so every part is optional.
+    """
+    if isinstance(value, str):
+        return Author(value or None, None, None)
+    if not isinstance(value, Mapping):
+        return Author(None, None, None)
+    author_id = value.get("id")
+    first, last = _name_part(value.get("first_name")), _name_part(value.get("last_name"))
+    name = " ".join(part for part in (first, last) if part)
+    return Author(
+        author_id if isinstance(author_id, str) and author_id else None, name or None, first
+    )
+
+
+def _name_part(value: Any) -> str | None:
+    """One name field trimmed, kept whole inside ("Mary Ann"); None if blank or not text."""
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+_ISO = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)"
+    r"(?:[.,](?P<fraction>\d+))?\s*(?P<zone>[Zz]|[+-]\d{2}:?\d{2})?"
+)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 timestamp as an aware UTC datetime; None for anything else.
+
+    The pattern keeps out what Directus never sends (a bare date, trailing
+    text); ``datetime.fromisoformat`` (3.11: ``Z`` and any fraction) reads the
+    rest. A timestamp without a zone is taken as UTC (what Directus stores).
+    """
+    if not isinstance(value, str):
+        return None
+    found = _ISO.fullmatch(value.strip())
+    if found is None:
+        return None
+    zone = (found["zone"] or "Z").upper()
+    fraction = f".{found['fraction']}" if found["fraction"] else ""
+    try:
+        parsed = datetime.fromisoformat(f"{found['date']}T{found['time']}{fraction}{zone}")
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC)

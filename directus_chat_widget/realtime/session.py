@@ -1,0 +1,602 @@
+"""RealtimeSession: one websocket to Directus, kept authenticated, subscribed and alive.
+
+Usage, in a notebook cell (top-level await) or inside ``asyncio.run``::
+
+    async with RealtimeSession("http://127.0.0.1:8055") as session:
+        await session.login("ada@example.com", "...")
+        subscription = await session.subscribe("messages", event="create")
+        await session.create({"content": "hello"})
+        async for event in subscription:
+            print(event.data)
+
+What it takes care of:
+
+- One REST login; the socket authenticates with the access token, and nothing
+  else is sent before ``auth ok``.
+- ``TOKEN_EXPIRED`` (the socket silently turns public): hold sends, refresh
+  over REST, re-authenticate, flush in order. The token is also refreshed a
+  little before it expires. A create never goes out unauthenticated; one that
+  raced the expiry and came back FORBIDDEN is resent after the re-auth (stored
+  once), and what subscriptions missed meanwhile is read back.
+- Heartbeat pings answered; two silent periods mean a dead socket. Reconnects
+  back off (capped, jittered); past the budget: ``GAVE_UP`` and ``reconnect()``.
+- After a reconnect: authenticate, re-subscribe, backfill what each
+  subscription missed, settle creates whose reply was lost (by ``client_uid``:
+  stored once), then send what was held. ``REQUESTS_EXCEEDED``: pause, pace, resend.
+
+Layout: this module is the public face, the states and the reconnect
+supervisor (whose decisions are :mod:`.machine`'s); :mod:`._link` moves frames
+on one socket, :mod:`._dispatch` routes what arrives, :mod:`._recovery` and
+:mod:`._backfill` restore after a loss, :mod:`._auth` keeps tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Literal
+
+from .._callbacks import CallbackList
+from ..config import ChatConfig, load_config
+from ..errors import (
+    DirectusError,
+    Forbidden,
+    ServerError,
+    SessionClosed,
+    SessionGaveUp,
+)
+from ..rest import DirectusRest
+from . import _backfill, protocol
+from ._flow import Backoff
+from ._link import LinkEngine, SessionState
+from .machine import GiveUp, ReconnectPolicy, Retry
+from .subscription import Subscription, with_id_field
+
+__all__ = ["RealtimeSession", "SessionState"]
+
+logger = logging.getLogger(__name__)
+
+
+StateListener = Callable[[SessionState], None]
+
+
+class RealtimeSession(LinkEngine):
+    """A logged-in realtime connection to one Directus.
+
+    Args:
+        config: a :class:`ChatConfig`, a URL, or None to read ``DIRECTUS_URL``
+            (environment or ``.env``).
+        request_timeout: seconds to wait for a reply once a request is sent
+            (time held while reconnecting does not count).
+        connect_timeout: seconds for opening the socket and its auth handshake.
+        reconnect_delays: delays between reconnect attempts; any iterable of
+            floats, iterated afresh for each outage; its length is the retry
+            budget (default :class:`Backoff`: 0.25 s doubling to 10 s, 30 tries).
+        heartbeat: the server's heartbeat period in seconds; by default read
+            from ``/server/info``. The socket is declared dead after two silent
+            periods plus a margin. When the server's heartbeat is off, or
+            ``/server/info`` does not say, none is assumed: a request with no
+            reply within ``request_timeout`` marks the socket dead instead.
+        refresh_margin: refresh the access token this many seconds before it
+            expires (default: a fifth of its lifetime, between 1 and 60 s).
+        frame_rate: frames per second to stay under; ``"auto"`` follows the
+            server's rate limit when it has one, ``None`` paces only after a
+            ``REQUESTS_EXCEEDED``.
+        dedupe_field: a unique string field of the collection used to make
+            creates exactly-once across reconnects (filled with a uuid when the
+            data has none); ``None`` to never add it.
+        rest: a :class:`DirectusRest` to use (then the caller closes it).
+
+    Raises:
+        ConfigError: no usable URL.
+    """
+
+    def __init__(
+        self,
+        config: ChatConfig | str | None = None,
+        *,
+        request_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
+        reconnect_delays: Iterable[float] | None = None,
+        heartbeat: float | None = None,
+        refresh_margin: float | None = None,
+        frame_rate: float | Literal["auto"] | None = "auto",
+        dedupe_field: str | None = "client_uid",
+        rest: DirectusRest | None = None,
+    ) -> None:
+        if not isinstance(config, ChatConfig):
+            config = load_config(config)
+        super().__init__(
+            websocket_url=config.websocket_url,
+            rest=rest or DirectusRest(config.url, timeout=connect_timeout),
+            request_timeout=request_timeout,
+            connect_timeout=connect_timeout,
+            heartbeat=heartbeat,
+            refresh_margin=refresh_margin,
+            frame_rate=frame_rate,
+            dedupe_field=dedupe_field,
+        )
+        self.config = config
+        self._owns_rest = rest is None
+        self._reconnect_delays: Iterable[float] = (
+            reconnect_delays if reconnect_delays is not None else Backoff()
+        )
+        self._state = SessionState.IDLE
+        self._state_listeners: CallbackList[[SessionState]] = CallbackList(
+            "an on_state_change callback"
+        )
+        self._state_changed = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        self._reconnects = 0
+
+    def __repr__(self) -> str:
+        return f"<RealtimeSession {self.config.url} {self._state.value}>"
+
+    # -- observing ----------------------------------------------------------
+
+    @property
+    def state(self) -> SessionState:
+        return self._state
+
+    @property
+    def user(self) -> dict[str, Any] | None:
+        """The logged-in user (``id``, ``first_name``, ``last_name``), None before login."""
+        return None if self._user is None else dict(self._user)
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the socket was re-established after a loss."""
+        return self._reconnects
+
+    @property
+    def last_error(self) -> BaseException | None:
+        """Why the last connection attempt failed (or why the session gave up)."""
+        return self._last_error
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counts of what happened: ``token_expired``, ``reauthenticated``,
+        ``rows_backfilled``, ``creates_found`` / ``creates_resent`` (after a loss),
+        ``rate_limited``, ``refused_as_public`` (a FORBIDDEN that raced the token's
+        expiry, resent), ``refreshes``."""
+        return {**self._stats, "refreshes": self._auth.refreshes}
+
+    @property
+    def heartbeat(self) -> float | None:
+        """The heartbeat period in use (None: the server has it off; no silence check)."""
+        return self._heartbeat_period()
+
+    def on_state_change(self, callback: StateListener) -> Callable[[], None]:
+        """Call ``callback(state)`` on every change; returns a function that removes it.
+
+        Callbacks run in the event loop and must not block; one that raises is
+        logged and kept.
+        """
+        return self._state_listeners.add(callback)
+
+    async def wait_for_state(
+        self, *states: SessionState, timeout: float | None = None
+    ) -> SessionState:
+        """Wait until the state is one of ``states``; returns it.
+
+        Raises:
+            TimeoutError: not reached within ``timeout`` seconds.
+        """
+
+        async def reached() -> SessionState:
+            while self._state not in states:
+                self._state_changed.clear()
+                await self._state_changed.wait()
+            return self._state
+
+        return await asyncio.wait_for(reached(), timeout)
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def __aenter__(self) -> RealtimeSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def login(self, email: str, password: str) -> None:
+        """Log in over REST once, authenticate the socket with the access token; READY.
+
+        Allowed on a new session, or after ``GAVE_UP`` (the subscriptions resume).
+
+        Raises:
+            InvalidCredentials: wrong email or password.
+            ServerUnreachable: the server does not answer (REST or websocket).
+            AuthError: the socket refused the fresh token.
+            SessionClosed: the session was closed.
+            RuntimeError: already logged in.
+        """
+        if self._state is SessionState.CLOSED:
+            raise SessionClosed("this session is closed; make a new RealtimeSession")
+        if self._state not in (SessionState.IDLE, SessionState.GAVE_UP):
+            raise RuntimeError(f"this session is already logged in ({self._state.value})")
+        resuming = self._state is SessionState.GAVE_UP
+        self._set_state(SessionState.CONNECTING)
+        try:
+            await self._auth.login(email, password)
+            about = asyncio.gather(self._load_user(), self._load_server_info())
+            try:
+                await self._establish(before_ready=about)
+            except BaseException:
+                about.cancel()
+                await asyncio.gather(about, return_exceptions=True)
+                raise
+        except BaseException as exc:
+            self._last_error = exc
+            await self._drop_current("login failed")
+            if not resuming:
+                await self._auth.revoke(quiet=True, timeout=self._connect_timeout)
+            self._set_state(SessionState.GAVE_UP if resuming else SessionState.IDLE)
+            raise
+        self._start_background()
+
+    async def reconnect(self) -> None:
+        """Connect again after ``GAVE_UP`` (one attempt); otherwise wait until READY.
+
+        Raises:
+            SessionClosed: closed.  RuntimeError: never logged in.
+            ServerUnreachable, AuthError: the attempt failed (the state stays GAVE_UP).
+            SessionGaveUp: waited, and the background reconnect gave up.
+        """
+        if self._state is SessionState.CLOSED:
+            raise SessionClosed("this session is closed; make a new RealtimeSession")
+        if self._state is SessionState.IDLE:
+            raise RuntimeError("log in first")
+        if self._state is SessionState.GAVE_UP:
+            try:
+                await self._establish()
+            except BaseException as exc:
+                self._last_error = exc
+                await self._drop_current("manual reconnect failed")
+                self._set_state(SessionState.GAVE_UP)
+                raise
+            self._reconnects += 1
+            self._start_background()
+            return
+        state = await self.wait_for_state(SessionState.READY, SessionState.GAVE_UP)
+        if state is SessionState.GAVE_UP:
+            raise self._gave_up_error()
+
+    async def logout(self) -> None:
+        """Close the socket and end the login on the server (the refresh token dies).
+
+        Raises:
+            ServerUnreachable: the server could not be told (the session is closed anyway).
+        """
+        await self._shutdown(revoke="raise")
+
+    async def close(self) -> None:
+        """Close the socket, fail what waits with SessionClosed, end the login if possible.
+
+        Never raises; safe to call twice.
+        """
+        await self._shutdown(revoke="quiet")
+
+    # -- requests -------------------------------------------------------------
+
+    async def subscribe(
+        self,
+        collection: str | None = None,
+        *,
+        query: Mapping[str, Any] | None = None,
+        event: protocol.Event | None = None,
+        since: int | None = None,
+    ) -> Subscription:
+        """Subscribe to changes of ``collection`` (default: the config's).
+
+        Args:
+            query: Directus query for the event payloads (``fields``, ``filter``);
+                ``id`` is added to ``fields`` (the backfill counts by it).
+            event: only ``create``, ``update`` or ``delete`` events; None for all.
+            since: the highest id already known; by default the session reads
+                the current highest so that, after a reconnect, everything
+                created above it and missed is delivered.
+
+        Raises:
+            Forbidden: no such collection, or no permission to read it.
+            RequestTimeout, SessionClosed, SessionGaveUp
+        """
+        self._check_usable()
+        name = collection or self.config.collection
+        sub = Subscription(
+            protocol.new_uid(),
+            name,
+            query=with_id_field(query),
+            event=event,
+            unsubscribe=self._forget_subscription,
+        )
+        self._subscriptions[sub.uid] = sub
+        try:
+            frame = protocol.subscribe(name, sub.uid, event=event, query=sub.query)
+            init = await self._request(frame, "subscribe")
+            sub.active = True
+            sub.initial = init.data if isinstance(init, protocol.SubscriptionInit) else None
+            if sub.backfills:
+                sub.note_since(
+                    since if since is not None else await _backfill.highest_id(self, sub)
+                )
+            if sub.wants_updates:
+                try:
+                    sub.note_updated(await _backfill.highest_updated(self, sub))
+                except (Forbidden, ServerError) as exc:
+                    # No such field here: changes missed in a gap cannot be read back.
+                    logger.info("%s: no %s to recover updates by (%s)", name, "date_updated", exc)
+        except BaseException:
+            self._subscriptions.pop(sub.uid, None)
+            was_active = sub.active
+            sub.close()
+            if was_active and self._state is SessionState.READY:
+                self._spawn(self._quiet_unsubscribe(sub.uid))
+            raise
+        return sub
+
+    def dedupe_field_for(self, collection: str | None = None) -> str | None:
+        """The field :meth:`create` fills to make creates on ``collection`` exactly-once.
+
+        None when the session has no ``dedupe_field``, or has learnt that the
+        collection lacks it (a create's reply came back without it, or looking
+        a row up by it was refused). A caller that resends a create may put its
+        own value there once and reuse it, so the server stores it only once.
+        """
+        field = self._dedupe_field
+        name = collection or self.config.collection
+        if field is None or self._dedupe_ok.get(name) is False:
+            return None
+        return field
+
+    async def create(
+        self,
+        data: Mapping[str, Any] | str | None,
+        legacy_data: Mapping[str, Any] | None = None,
+        *,
+        collection: str | None = None,
+    ) -> dict[str, Any]:
+        """Create one item in ``collection`` (default: the config's) and return the stored row.
+
+        Held, not sent, while not authenticated. Exactly once across reconnects
+        when the collection has the session's ``dedupe_field`` (a uuid is put
+        there unless ``data`` has one). The old form ``create(collection, data)``
+        still works and warns.
+
+        Raises:
+            InvalidPayload: ``data`` cannot be sent (a lone surrogate, a value
+                JSON cannot hold); raised at once, nothing is sent.
+            Forbidden: no permission (or no such collection).
+            RequestTimeout: sent, but no reply within ``request_timeout``.
+            ServerError: any other refusal (code and message kept).
+            SessionClosed, SessionGaveUp
+        """
+        if legacy_data is not None or data is None or isinstance(data, str):
+            warnings.warn(
+                "create(collection, data) is deprecated; use create(data, collection=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            collection = collection or (data if isinstance(data, str) else None)
+            data = legacy_data if legacy_data is not None else {}
+        self._check_usable()
+        name = collection or self.config.collection
+        payload = dict(data)
+        dedupe = None
+        field = self._dedupe_field
+        if field is not None and (field in payload or self._dedupe_ok.get(name) is not False):
+            dedupe = str(payload.setdefault(field, protocol.new_uid()))
+        frame = protocol.items(name, "create", protocol.new_uid(), data=payload)
+        row = await self._request(
+            frame, "items:create", dedupe=dedupe, watermark=self._known_max.get(name)
+        )
+        return dict(row) if isinstance(row, Mapping) else {"data": row}
+
+    async def read(
+        self, collection: str | None, query: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Read items with a Directus query (``fields``, ``filter``, ``sort``, ``limit``).
+
+        Raises:
+            Forbidden, RequestTimeout, ServerError, SessionClosed, SessionGaveUp
+        """
+        self._check_usable()
+        name = collection or self.config.collection
+        frame = protocol.items(name, "read", protocol.new_uid(), query=query)
+        return _as_rows(await self._request(frame, "items:read"))
+
+    # -- the state machine (hooks for LinkEngine) -------------------------------
+
+    def _set_state(self, state: SessionState) -> None:
+        if state is self._state:
+            return
+        if self._state is SessionState.CLOSED:
+            return  # closed is final
+        logger.debug("session %s -> %s", self._state.value, state.value)
+        self._state = state
+        self._state_changed.set()
+        if state is SessionState.READY:
+            if self._link is not None and self._link.ready_at is None:
+                self._link.ready_at = asyncio.get_running_loop().time()
+            self._kick()
+        self._state_listeners(state)
+
+    def _is_ready(self) -> bool:
+        return self._state is SessionState.READY
+
+    def _check_usable(self) -> None:
+        if self._state is SessionState.CLOSED:
+            raise SessionClosed("this session is closed; make a new RealtimeSession")
+        if self._state is SessionState.IDLE:
+            raise RuntimeError("not logged in: call login() first")
+        if self._state is SessionState.GAVE_UP:
+            raise self._gave_up_error()
+
+    def _gave_up_error(self) -> SessionGaveUp:
+        error = self._last_error
+        reason = f": {error}" if error else ""
+        if error is not None and self._fatal(error):
+            return SessionGaveUp(f"the login is no longer valid{reason}; call login() again")
+        return SessionGaveUp(f"the realtime session gave up reconnecting{reason}; call reconnect()")
+
+    def _on_link_lost(self) -> None:
+        for sub in list(self._subscriptions.values()):
+            if sub.active:
+                sub.gap()
+        if self._state in (SessionState.READY, SessionState.REAUTHENTICATING):
+            self._set_state(SessionState.RECONNECTING)
+
+    def _give_up(self, error: BaseException) -> None:
+        """Stop trying: GAVE_UP, fail whatever waits, wake iterators."""
+        if self._state in (SessionState.CLOSED, SessionState.GAVE_UP):
+            return
+        self._last_error = error
+        logger.warning("realtime session gave up: %s", error)
+        self._set_state(SessionState.GAVE_UP)
+        failure = self._gave_up_error()
+        failure.__cause__ = error
+        self._pending.fail_all(failure)
+        for sub in list(self._subscriptions.values()):
+            sub.interrupt(failure)
+        if self._link is not None:
+            self._abort(self._link, "gave up")
+
+    # -- background tasks -----------------------------------------------------
+
+    def _start_background(self) -> None:
+        if self._state is SessionState.CLOSED:
+            return
+        if self._supervisor is None or self._supervisor.done():
+            self._supervisor = asyncio.create_task(self._supervise(), name="dcw-supervisor")
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.create_task(self._keep_tokens(), name="dcw-token-keeper")
+
+    async def _supervise(self) -> None:
+        """Watch the socket of the moment and bring a new one when it dies.
+
+        Lives as long as the session (while GAVE_UP it waits for a manual
+        reconnect or login), so a socket lost at any moment is noticed. What
+        to do after a loss is the policy's decision (:mod:`.machine`).
+        """
+        loop = asyncio.get_running_loop()
+        policy = ReconnectPolicy(self._reconnect_delays)
+        try:
+            while self._state is not SessionState.CLOSED:
+                if self._state is SessionState.GAVE_UP:
+                    await self.wait_for_state(SessionState.READY, SessionState.CLOSED)
+                    policy.restart()
+                    continue
+                link = self._link
+                if link is not None and not link.over:
+                    await asyncio.shield(link.lost)
+                    if self._state in (SessionState.CLOSED, SessionState.GAVE_UP):
+                        continue
+                closed = link.closed if link is not None else None
+                ready_at = link.ready_at if link is not None else None
+                action = policy.lost(closed, ready_at, loop.time())
+                if policy.last_error is not None:
+                    self._last_error = policy.last_error
+                await self._reconnect(policy, action)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug: make it visible rather than hang silently
+            logger.exception("the realtime supervisor failed")
+            self._give_up(exc)
+
+    async def _reconnect(self, policy: ReconnectPolicy, action: Retry | GiveUp) -> None:
+        """Carry out the policy's answers until connected or given up."""
+        attempt = 0
+        while True:
+            if isinstance(action, GiveUp):
+                self._give_up(action.error)
+                return
+            self._set_state(SessionState.RECONNECTING)
+            await asyncio.sleep(action.delay)
+            attempt += 1
+            self._stale_login = self._stale_login or action.fresh_login
+            try:
+                await self._establish()
+            except (DirectusError, OSError) as exc:
+                self._last_error = exc
+                await self._drop_current("reconnect attempt failed")
+                logger.info("reconnect attempt %d failed: %s", attempt, exc)
+                action = policy.failed(exc, fatal=self._fatal(exc))
+                continue
+            self._reconnects += 1
+            logger.info("reconnected after %d attempt(s)", attempt)
+            return
+
+    async def _keep_tokens(self) -> None:
+        """Refresh the access token a little before it expires, while READY."""
+        while self._state is not SessionState.CLOSED:
+            wait = self._auth.seconds_to_refresh()
+            if wait > 0:
+                await asyncio.sleep(min(wait, 30.0))
+                continue
+            link = self._link
+            if self._state is SessionState.READY and link is not None:
+                await asyncio.shield(self._start_reauth(link, "expiring"))
+            elif self._reauth is not None and not self._reauth.done():
+                await asyncio.shield(self._reauth)
+            else:
+                # Reconnecting refreshes by itself; look again once READY.
+                await self.wait_for_state(SessionState.READY, SessionState.CLOSED)
+
+    async def _shutdown(self, *, revoke: Literal["raise", "quiet"]) -> None:
+        if self._state is SessionState.CLOSED:
+            return
+        was_idle = self._state is SessionState.IDLE
+        self._closing = True
+        tasks = [t for t in (self._supervisor, self._keeper, self._reauth) if t is not None]
+        for task in tasks:
+            task.cancel()
+        self._set_state(SessionState.CLOSED)
+        await self._drop_current("closed", graceful=True)
+        # Sockets a login or reconnect is still opening: theirs to drop, but not later.
+        for link in list(self._opening):
+            self._abort(link, "closed")
+        spawned = list(self._spawned)  # every link's reader, writer and watchdog too
+        for task in (*tasks, *spawned):
+            task.cancel()
+        await asyncio.gather(*tasks, *spawned, return_exceptions=True)
+        self._pending.fail_all(SessionClosed("the realtime session was closed"))
+        for sub in list(self._subscriptions.values()):
+            sub.close()
+        self._subscriptions.clear()
+        try:
+            if not was_idle:
+                await self._auth.revoke(quiet=revoke == "quiet", timeout=self._connect_timeout)
+        finally:
+            if self._owns_rest:
+                await self._rest.aclose()
+
+    async def _quiet_unsubscribe(self, uid: str) -> None:
+        try:
+            await self._request(protocol.unsubscribe(uid), "unsubscribe")
+        except DirectusError as exc:
+            logger.debug("unsubscribe %s failed: %s", uid, exc)
+
+    async def _forget_subscription(self, sub: Subscription) -> None:
+        self._subscriptions.pop(sub.uid, None)
+        if self._link is not None and self._state not in (
+            SessionState.CLOSED,
+            SessionState.GAVE_UP,
+        ):
+            await self._request(protocol.unsubscribe(sub.uid), "unsubscribe")
+
+
+def _as_rows(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, list):
+        return [dict(row) for row in data if isinstance(row, Mapping)]
+    if isinstance(data, Mapping):
+        return [dict(data)]
+    return []
