@@ -334,6 +334,24 @@ async def test_subscription_floor_tolerates_out_of_order_ids() -> None:
     assert sub.backfill_floor == 5  # not 7: a row below the highest may still be in flight
 
 
+async def test_a_floor_owed_a_read_back_holds_until_repaid() -> None:
+    """A read-back after a token expiry that fails leaves the floor for the reconnect's."""
+    sub = Subscription("s", "messages", query=None, event="create", unsubscribe=_noop)
+    assert sub.owe() is None  # nothing to go by yet
+    sub.note_since(10)
+    first = sub.owe()
+    assert first == (1, 10)
+    sub.deliver(_event(*range(11, 60)))  # live events move the floor on...
+    assert sub.backfill_floor == 10  # ...but not past what is owed
+    second = sub.owe()
+    assert second == (2, 10)
+    sub.repay(first[0])
+    assert sub.backfill_floor == 10  # the second debt still holds it
+    assert sub.owing() == (2,)
+    sub.repay(*sub.owing())
+    assert sub.backfill_floor == 59 - 31  # the lowest of the last 32 ids again
+
+
 async def test_subscription_iteration_ends_on_unsubscribe_and_listener_errors_are_kept() -> None:
     sub = Subscription("s", "messages", query=None, event="create", unsubscribe=_noop)
 

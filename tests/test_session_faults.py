@@ -8,6 +8,7 @@ Every check counts events and states; waits fail on timeout, nothing is timed.
 from __future__ import annotations
 
 import asyncio
+import logging
 from asyncio import StreamReader, StreamWriter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -331,7 +332,7 @@ class SlowUplink:
 
 @pytest.mark.slow
 async def test_creates_that_reach_the_server_after_expiry_are_refused_then_resent_once(
-    make_directus: MakeDirectus, demo_users: list[DemoUser]
+    make_directus: MakeDirectus, demo_users: list[DemoUser], caplog: pytest.LogCaptureFixture
 ) -> None:
     """Over a 0.6 s uplink, creates sent just before the token expires arrive just after.
 
@@ -341,6 +342,7 @@ async def test_creates_that_reach_the_server_after_expiry_are_refused_then_resen
     refused (stored once, by client_uid) and reads back what its subscription
     missed; the caller sees every create succeed.
     """
+    caplog.set_level(logging.DEBUG, logger="directus_chat_widget")  # the story, on failure
     server = make_directus(ACCESS_TOKEN_TTL="5s")
     ada, grace = demo_users
     # Queued at 20 per second; one create in flight per socket and a 0.6 s uplink
@@ -364,10 +366,17 @@ async def test_creates_that_reach_the_server_after_expiry_are_refused_then_resen
             )
             from_ada = [f"{tag}a{i:04d}" for i in range(count)]
             expected = sorted(from_ada + [f"{tag}g{i:04d}" for i in range(others)])
-            for inbox in (seen_by_grace, seen_by_ada):
-                await wait_until(
-                    lambda inbox=inbox: len(inbox.contents) >= len(expected), "every message"
-                )
+            for name, inbox in (("Grace", seen_by_grace), ("Ada", seen_by_ada)):
+                try:
+                    await wait_until(
+                        lambda inbox=inbox: len(inbox.contents) >= len(expected), "every message"
+                    )
+                except pytest.fail.Exception:
+                    missing = sorted(set(expected) - set(inbox.contents))
+                    pytest.fail(
+                        f"{name} never saw {len(missing)} messages ({missing[:8]}...);"
+                        f" sender stats {dict(sender.stats)}"
+                    )
             await asyncio.sleep(0.5)  # room for a duplicate to show, were there one
             assert sorted(seen_by_grace.contents) == expected
             assert sorted(seen_by_ada.contents) == expected

@@ -87,8 +87,8 @@ class Link:
     over: bool = False
     expired_at: float | None = None
     reauthed_at: float | None = None
-    # Each subscription's backfill floor when the token expired (uid -> floor).
-    floors_at_expiry: dict[str, int | None] | None = None
+    # What each subscription owes a read-back since the token expired: uid -> (debt, floor).
+    floors_at_expiry: dict[str, tuple[int, int]] | None = None
     # A FORBIDDEN earned as the public: resend what was unanswered when it came.
     refused_at: float = 0.0
     refusal_check: bool = False

@@ -80,7 +80,9 @@ async def restore(engine: LinkEngine, link: Link) -> None:
         resumed.append(sub)
     for sub in resumed:
         if sub.backfills and sub.backfill_floor is not None:
+            owed = sub.owing()  # the floor is at or below each of these
             await backfill(engine, link, sub)
+            sub.repay(*owed)
         if sub.wants_updates and sub.updates_known:
             await backfill_updates(engine, link, sub)
         if sub.wants_deletes:
@@ -254,9 +256,9 @@ def note_expiry(engine: LinkEngine, link: Link) -> None:
     link.reauthed_at = None
     if link.floors_at_expiry is None:
         link.floors_at_expiry = {
-            sub.uid: sub.backfill_floor
+            sub.uid: owed
             for sub in engine._subscriptions.values()
-            if sub.active and not sub.closed and sub.backfills
+            if sub.active and not sub.closed and sub.backfills and (owed := sub.owe())
         }
 
 
@@ -329,10 +331,14 @@ async def _until_replies_settle(engine: LinkEngine, link: Link, step: float = 0.
 
 
 async def backfill_after_expiry(
-    engine: LinkEngine, link: Link, floors: dict[str, int | None]
+    engine: LinkEngine, link: Link, floors: dict[str, tuple[int, int]]
 ) -> None:
-    """Read back, per subscription, what was created while the socket was the public."""
-    for uid, floor in floors.items():
+    """Read back, per subscription, what was created while the socket was the public.
+
+    A read-back that fails leaves its debt on the subscription: the floor stays
+    down, and the reconnect's backfill reads the same rows.
+    """
+    for uid, (debt, floor) in floors.items():
         sub = engine._subscriptions.get(uid)
         if sub is None or not sub.active or sub.closed or link.over:
             continue
@@ -341,5 +347,7 @@ async def backfill_after_expiry(
             await backfill(engine, link, sub, floor)
         except (DirectusError, LinkLost) as exc:
             logger.info("reading back after the token expired failed: %s", exc)
+        else:
+            sub.repay(debt)
         finally:
             sub.release()

@@ -128,6 +128,9 @@ class Subscription:
         self.updated_mark: str | None = None
         self.updates_known = False  # updated_mark was set from the server at least once
         self._tracker: Callable[[], list[Key]] | None = None
+        # Floors owed a read-back (see owe()), by a number that pays each one back.
+        self._owed: dict[int, int] = {}
+        self._next_debt = 0
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "active" if self.active else "pending"
@@ -214,10 +217,39 @@ class Subscription:
 
     @property
     def backfill_floor(self) -> int | None:
-        """Read rows with ids above this after a reconnect; None: nothing to go by."""
-        if self._recent:
-            return min(self._recent)
-        return self.since
+        """Read rows with ids above this after a reconnect; None: nothing to go by.
+
+        Never above a floor still owed a read-back (:meth:`owe`).
+        """
+        floor = min(self._recent) if self._recent else self.since
+        if self._owed:
+            lowest = min(self._owed.values())
+            return lowest if floor is None else min(floor, lowest)
+        return floor
+
+    def owe(self) -> tuple[int, int] | None:
+        """Rows above today's floor may have been dropped: keep the floor until repaid.
+
+        Returns ``(debt, floor)``: read the rows above ``floor``, then
+        :meth:`repay` ``debt``. Until then :attr:`backfill_floor` stays at or
+        below it, so a read-back that fails (the socket is lost in the middle)
+        is done by the next reconnect's. None: there is no floor to go by.
+        """
+        floor = self.backfill_floor
+        if floor is None:
+            return None
+        self._next_debt += 1
+        self._owed[self._next_debt] = floor
+        return self._next_debt, floor
+
+    def owing(self) -> tuple[int, ...]:
+        """The debts not yet repaid (a backfill from :attr:`backfill_floor` repays them all)."""
+        return tuple(self._owed)
+
+    def repay(self, *debts: int) -> None:
+        """The read-backs of ``debts`` are done."""
+        for debt in debts:
+            self._owed.pop(debt, None)
 
     def note_since(self, since: int | None) -> None:
         """The highest id that existed when the subscription started (None: empty)."""
