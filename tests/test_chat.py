@@ -606,7 +606,7 @@ async def test_the_session_offers_its_dedupe_field_until_the_collection_lacks_it
     plain = session_module.RealtimeSession("http://127.0.0.1:9", dedupe_field=None)
     try:
         assert live.dedupe_field_for("messages") == "client_uid"
-        live._dedupe_ok["messages"] = False  # what a create reply without the field teaches it
+        live._conn.known.dedupe_works("messages", False)  # what a reply without it teaches
         assert live.dedupe_field_for("messages") is None
         assert live.dedupe_field_for("other") == "client_uid"
         assert plain.dedupe_field_for() is None

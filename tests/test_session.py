@@ -527,8 +527,8 @@ async def test_close_fails_what_waits_and_logout_ends_the_login(
 ) -> None:
     a = await login(demo_users[0])
     sub = await a.subscribe("messages", event="create")
-    assert a._auth.tokens is not None
-    refresh_token = a._auth.tokens.refresh_token
+    assert a._conn.auth.tokens is not None
+    refresh_token = a._conn.auth.tokens.refresh_token
     await a.logout()
     assert a.state is SessionState.CLOSED
     with pytest.raises(StopAsyncIteration):
@@ -543,7 +543,7 @@ async def test_close_fails_what_waits_and_logout_ends_the_login(
 
 def drop_socket(session: RealtimeSession) -> None:
     """Cut the session's TCP connection as a network failure would."""
-    link = session._link
+    link = session._conn.link
     assert link is not None, "the session has no socket to drop"
     link.ws.transport.abort()
 
@@ -584,7 +584,7 @@ async def test_create_in_flight_when_the_socket_drops_is_stored_once(
     for round_ in range(5):
         task = asyncio.create_task(a.create({"content": f"{tag}{round_}"}))
         # Let the writer put the frame on the wire, then cut before the reply can arrive.
-        await wait_until(lambda: any(r.state == "sent" for r in a._pending), "the send", step=0)
+        await wait_until(lambda: any(r.state == "sent" for r in a._conn.pending), "the send", step=0)
         drop_socket(a)
         row = await asyncio.wait_for(task, TIMEOUT)
         assert row["content"] == f"{tag}{round_}"

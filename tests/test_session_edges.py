@@ -230,9 +230,9 @@ async def test_close_during_login_leaves_no_socket_and_no_task(
         with pytest.raises((SessionClosed, DirectusError)):
             await asyncio.wait_for(login, TIMEOUT)
         assert session.state is SessionState.CLOSED
-        assert session._link is None and not session._opening
+        assert session._conn.link is None and not session._conn.opening
         assert _session_tasks() == []
-        assert session._auth.tokens is None  # the login was ended on the server too
+        assert session._conn.auth.tokens is None  # the login was ended on the server too
 
 
 async def test_gave_up_wakes_every_iterator_now_and_later(

@@ -508,9 +508,9 @@ async def test_revoked_login_gives_up_and_login_again_resumes(
     tag = marker()
     inbox = Inbox(await a.subscribe("messages", event="create"), tag)
     # End Ada's login behind the session's back: its next refresh must fail.
-    assert a._auth.tokens is not None
+    assert a._conn.auth.tokens is not None
     async with httpx.AsyncClient(base_url=server.url) as client:
-        await client.post("/auth/logout", json={"refresh_token": a._auth.tokens.refresh_token})
+        await client.post("/auth/logout", json={"refresh_token": a._conn.auth.tokens.refresh_token})
     await wait_until(lambda: a.state is SessionState.GAVE_UP, "giving up on a dead login")
     with pytest.raises(SessionGaveUp, match="login"):
         await a.create({"content": "x"})

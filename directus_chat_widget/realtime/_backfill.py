@@ -16,7 +16,8 @@ from . import protocol
 from .subscription import UPDATED_FIELD, Subscription
 
 if TYPE_CHECKING:
-    from ._link import Link, LinkEngine
+    from ._connection import Connection
+    from ._link import Link
 
 __all__ = ["backfill", "backfill_deletes", "backfill_updates", "highest_id", "highest_updated"]
 
@@ -26,7 +27,7 @@ _BACKFILL_PAGE = 200
 
 
 async def backfill(
-    engine: LinkEngine, link: Link, sub: Subscription, floor: int | None = None
+    conn: Connection, link: Link, sub: Subscription, floor: int | None = None
 ) -> None:
     """Deliver the rows above ``floor`` (default: the subscription's own) as replayed creates."""
     if floor is None:
@@ -34,12 +35,12 @@ async def backfill(
     while floor is not None:
         query = protocol.after_id_query(sub.query, floor, limit=_BACKFILL_PAGE)
         frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
-        answer = await engine._control(link, frame, "items:read")
+        answer = await conn.wire.control(link, frame, "items:read")
         rows = [r for r in answer or [] if isinstance(r, dict)]
         keys = tuple(r["id"] for r in rows if isinstance(r.get("id"), int))
         if rows:
-            engine._stats["rows_backfilled"] += len(rows)
-            engine._note_ids(sub.collection, keys)
+            conn.stats["rows_backfilled"] += len(rows)
+            conn.known.note_ids(sub.collection, keys)
             sub.deliver(
                 protocol.SubscriptionEvent(sub.uid, "create", tuple(rows), keys, replayed=True)
             )
@@ -48,17 +49,17 @@ async def backfill(
         floor = max(keys)
 
 
-async def backfill_updates(engine: LinkEngine, link: Link, sub: Subscription) -> None:
+async def backfill_updates(conn: Connection, link: Link, sub: Subscription) -> None:
     """Deliver rows changed since the newest change the subscription saw, as replayed updates."""
     since = sub.updated_mark
     while True:
         query = protocol.changed_since_query(sub.query, UPDATED_FIELD, since, limit=_BACKFILL_PAGE)
         frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
-        answer = await engine._control(link, frame, "items:read")
+        answer = await conn.wire.control(link, frame, "items:read")
         rows = [r for r in answer or [] if isinstance(r, dict)]
         stamps = [r[UPDATED_FIELD] for r in rows if isinstance(r.get(UPDATED_FIELD), str)]
         if rows:
-            engine._stats["updates_backfilled"] += len(rows)
+            conn.stats["updates_backfilled"] += len(rows)
             keys = tuple(r["id"] for r in rows if r.get("id") is not None)
             sub.deliver(
                 protocol.SubscriptionEvent(sub.uid, "update", tuple(rows), keys, replayed=True)
@@ -68,7 +69,7 @@ async def backfill_updates(engine: LinkEngine, link: Link, sub: Subscription) ->
         since = max(stamps)
 
 
-async def backfill_deletes(engine: LinkEngine, link: Link, sub: Subscription) -> None:
+async def backfill_deletes(conn: Connection, link: Link, sub: Subscription) -> None:
     """Deliver, as replayed deletes, the known rows the server no longer has (or shows)."""
     known = sub.known_ids()
     gone: list[Any] = []
@@ -76,15 +77,15 @@ async def backfill_deletes(engine: LinkEngine, link: Link, sub: Subscription) ->
         chunk = known[start : start + _BACKFILL_PAGE]
         query = protocol.among_ids_query(sub.query, chunk)
         frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
-        answer = await engine._control(link, frame, "items:read")
+        answer = await conn.wire.control(link, frame, "items:read")
         found = {r.get("id") for r in answer or [] if isinstance(r, dict)}
         gone.extend(key for key in chunk if key not in found)
     if gone:
-        engine._stats["deletes_backfilled"] += len(gone)
+        conn.stats["deletes_backfilled"] += len(gone)
         sub.deliver(protocol.SubscriptionEvent(sub.uid, "delete", (), tuple(gone), replayed=True))
 
 
-async def highest_updated(engine: LinkEngine, sub: Subscription) -> str | None:
+async def highest_updated(conn: Connection, sub: Subscription) -> str | None:
     """The newest change (:data:`UPDATED_FIELD`) the subscription's filter lets through now.
 
     Raises:
@@ -99,20 +100,20 @@ async def highest_updated(engine: LinkEngine, sub: Subscription) -> str | None:
     if sub.query and sub.query.get("filter"):
         query["filter"] = {"_and": [sub.query["filter"], query["filter"]]}
     frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
-    rows = await engine._request(frame, "items:read", label=f"subscribe to {sub.collection}")
+    rows = await conn.wire.request(frame, "items:read", label=f"subscribe to {sub.collection}")
     if isinstance(rows, list) and rows and isinstance(rows[0], dict):
         value = rows[0].get(UPDATED_FIELD)
         return value if isinstance(value, str) else None
     return None
 
 
-async def highest_id(engine: LinkEngine, sub: Subscription) -> int | None:
+async def highest_id(conn: Connection, sub: Subscription) -> int | None:
     """The highest id the subscription's filter lets through right now."""
     query: dict[str, Any] = {"fields": ["id"], "sort": ["-id"], "limit": 1}
     if sub.query and sub.query.get("filter"):
         query["filter"] = sub.query["filter"]
     frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
-    rows = await engine._request(frame, "items:read", label=f"subscribe to {sub.collection}")
+    rows = await conn.wire.request(frame, "items:read", label=f"subscribe to {sub.collection}")
     if isinstance(rows, list) and rows and isinstance(rows[0], dict):
         value = rows[0].get("id")
         return value if isinstance(value, int) else None

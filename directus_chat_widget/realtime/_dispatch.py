@@ -17,11 +17,12 @@ import logging
 from typing import TYPE_CHECKING
 
 from ..errors import AuthError, DirectusError, Forbidden, ServerError, TokenExpired
-from . import _recovery, protocol
+from . import _expiry, _recovery, protocol
 from ._pending import Request, gate_of
 
 if TYPE_CHECKING:
-    from ._link import Link, LinkEngine
+    from ._connection import Connection
+    from ._link import Link
 
 __all__ = ["dispatch", "error_for"]
 
@@ -40,43 +41,43 @@ def error_for(code: str, message: str, what: str) -> DirectusError:
     return ServerError(text, code=code)
 
 
-def dispatch(engine: LinkEngine, link: Link, frame: protocol.Frame) -> None:
+def dispatch(conn: Connection, link: Link, frame: protocol.Frame) -> None:
     match frame:
         case protocol.SubscriptionEvent():
-            sub = engine._subscriptions.get(frame.uid or "")
+            sub = conn.subscriptions.get(frame.uid or "")
             if sub is not None:
-                engine._note_ids(sub.collection, frame.keys)
+                conn.known.note_ids(sub.collection, frame.keys)
                 sub.deliver(frame)
         case protocol.ItemsReply():
-            request = engine._pending.get(frame.uid)
+            request = conn.pending.get(frame.uid)
             if request is not None:
                 if request.kind == "items:create" and isinstance(frame.data, dict):
-                    engine._note_created(request, frame.data)
+                    conn.note_created(request, frame.data)
                 request.settle(frame.data)
         case protocol.Ping():
-            engine._spawn(engine._send_quietly(link, protocol.pong()))
+            conn.spawn(conn.wire.send_quietly(link, protocol.pong()))
         case protocol.Pong():
             if frame.uid == link.ping_uid:
                 link.ping_uid = None
         case protocol.SubscriptionInit() | protocol.Unsubscribed():
-            request = engine._pending.get(frame.uid)
+            request = conn.pending.get(frame.uid)
             if request is not None:
                 request.settle(frame)
         case protocol.ItemsError():
-            if _recovery.earned_as_public(engine, link, frame.uid, frame.code):
-                _recovery.on_refused_as_public(engine, link)
+            if _expiry.earned_as_public(conn, link, frame.uid, frame.code):
+                _expiry.on_refused_as_public(conn, link)
                 return
-            request = waiting(engine, link, frame.uid, items_error_kind(frame.code))
+            request = waiting(conn, link, frame.uid, items_error_kind(frame.code))
             if request is None:
                 logger.warning("items error with nothing waiting: %s", frame.message)
             else:
-                items_failed(engine, link, request, frame)
+                items_failed(conn, link, request, frame)
         case protocol.SubscriptionError():
-            if _recovery.earned_as_public(engine, link, frame.uid, frame.code):
+            if _expiry.earned_as_public(conn, link, frame.uid, frame.code):
                 # An event the public may not read; the backfill after re-auth brings it.
                 logger.debug("subscription event refused while the token was expired")
                 return
-            request = waiting(engine, link, frame.uid, "subscribe")
+            request = waiting(conn, link, frame.uid, "subscribe")
             if request is not None:
                 request.settle(error=error_for(frame.code, frame.message, request.what))
             else:
@@ -84,16 +85,16 @@ def dispatch(engine: LinkEngine, link: Link, frame: protocol.Frame) -> None:
                 # longer readable). The frame names no subscription: every live
                 # one on this socket is told (the kit holds one per socket).
                 logger.warning("subscription error: %s %s", frame.code, frame.message)
-                for sub in list(engine._subscriptions.values()):
+                for sub in list(conn.subscriptions.values()):
                     if sub.active:
                         sub.refused(
                             error_for(frame.code, frame.message, f"events of {sub.collection}")
                         )
         case protocol.AuthOk() | protocol.AuthFailed():
-            on_auth_frame(engine, link, frame)
+            on_auth_frame(conn, link, frame)
         case protocol.ServerErrorFrame():
             if frame.rate_limited:
-                _recovery.on_rate_limited(engine, link, frame)
+                _recovery.on_rate_limited(conn, link, frame)
             else:
                 logger.warning("server error frame: %s %s", frame.code, frame.message)
         case _:
@@ -110,14 +111,14 @@ def items_error_kind(code: str) -> str:
     return "items:create" if code == "RECORD_NOT_UNIQUE" else "items:"
 
 
-def waiting(engine: LinkEngine, link: Link, uid: str | None, prefix: str) -> Request | None:
+def waiting(conn: Connection, link: Link, uid: str | None, prefix: str) -> Request | None:
     """The request an error answers: by uid, or (no uid) the one of its gate in flight.
 
     The socket never has two requests of a gate in flight (see ``Link.busy``), so
     a uid-less error has exactly one request it can belong to, or none.
     """
     if uid is not None:
-        return engine._pending.get(uid)
+        return conn.pending.get(uid)
     holder = link.busy.get(gate_of(prefix) or "")
     if holder is None or holder.future.done():
         return None
@@ -127,9 +128,9 @@ def waiting(engine: LinkEngine, link: Link, uid: str | None, prefix: str) -> Req
 
 
 def on_auth_frame(
-    engine: LinkEngine, link: Link, frame: protocol.AuthOk | protocol.AuthFailed
+    conn: Connection, link: Link, frame: protocol.AuthOk | protocol.AuthFailed
 ) -> None:
-    request = engine._pending.get(frame.uid)
+    request = conn.pending.get(frame.uid)
     if request is not None and request.kind == "auth":
         if isinstance(frame, protocol.AuthOk):
             if link.expired_at is not None and link.reauthed_at is None:
@@ -140,22 +141,22 @@ def on_auth_frame(
         return
     if isinstance(frame, protocol.AuthFailed) and frame.token_expired:
         logger.info("access token expired on the socket: holding sends, re-authenticating")
-        engine._stats["token_expired"] += 1
-        _recovery.note_expiry(engine, link)
-        if engine._reauth is not None and not engine._reauth.done():
-            engine._reauth_again = True  # the server now waits for one more auth frame
+        conn.stats["token_expired"] += 1
+        _expiry.note_expiry(conn, link)
+        if conn.renewal.running:
+            conn.renewal.again = True  # the server now waits for one more auth frame
             return
-        engine._start_reauth(link, "expired")
+        conn.renewal.start(link, "expired")
         return
     logger.warning("auth frame with nothing waiting: %r", frame)
 
 
 def items_failed(
-    engine: LinkEngine, link: Link, request: Request, frame: protocol.ItemsError
+    conn: Connection, link: Link, request: Request, frame: protocol.ItemsError
 ) -> None:
     if frame.code == "RECORD_NOT_UNIQUE" and request.kind == "items:create" and request.dedupe:
         # A resend of a create that was stored after all: answer with the stored row.
         request.disarm()
-        engine._spawn(_recovery.settle_duplicate(engine, link, request))
+        conn.spawn(_recovery.settle_duplicate(conn, link, request))
         return
     request.settle(error=error_for(frame.code, frame.message, request.what))

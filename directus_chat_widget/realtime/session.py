@@ -39,20 +39,19 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal
 
-from .._callbacks import CallbackList
 from ..config import ChatConfig, load_config
 from ..errors import (
     DirectusError,
     Forbidden,
     ServerError,
     SessionClosed,
-    SessionGaveUp,
 )
 from ..rest import DirectusRest
 from . import _backfill, protocol
+from ._connection import Connection
 from ._flow import Backoff
-from ._link import LinkEngine, SessionState
 from .machine import GiveUp, ReconnectPolicy, Retry
+from .state import SessionState
 from .subscription import Subscription, with_id_field
 
 __all__ = ["RealtimeSession", "SessionState"]
@@ -63,7 +62,7 @@ logger = logging.getLogger(__name__)
 StateListener = Callable[[SessionState], None]
 
 
-class RealtimeSession(LinkEngine):
+class RealtimeSession:
     """A logged-in realtime connection to one Directus.
 
     Args:
@@ -109,7 +108,7 @@ class RealtimeSession(LinkEngine):
     ) -> None:
         if not isinstance(config, ChatConfig):
             config = load_config(config)
-        super().__init__(
+        self._conn = Connection(
             websocket_url=config.websocket_url,
             rest=rest or DirectusRest(config.url, timeout=connect_timeout),
             request_timeout=request_timeout,
@@ -124,28 +123,23 @@ class RealtimeSession(LinkEngine):
         self._reconnect_delays: Iterable[float] = (
             reconnect_delays if reconnect_delays is not None else Backoff()
         )
-        self._state = SessionState.IDLE
-        self._state_listeners: CallbackList[[SessionState]] = CallbackList(
-            "an on_state_change callback"
-        )
-        self._state_changed = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._keeper: asyncio.Task[None] | None = None
         self._reconnects = 0
 
     def __repr__(self) -> str:
-        return f"<RealtimeSession {self.config.url} {self._state.value}>"
+        return f"<RealtimeSession {self.config.url} {self._conn.state.now.value}>"
 
     # -- observing ----------------------------------------------------------
 
     @property
     def state(self) -> SessionState:
-        return self._state
+        return self._conn.state.now
 
     @property
     def user(self) -> dict[str, Any] | None:
         """The logged-in user (``id``, ``first_name``, ``last_name``), None before login."""
-        return None if self._user is None else dict(self._user)
+        return None if self._conn.user is None else dict(self._conn.user)
 
     @property
     def reconnects(self) -> int:
@@ -155,7 +149,7 @@ class RealtimeSession(LinkEngine):
     @property
     def last_error(self) -> BaseException | None:
         """Why the last connection attempt failed (or why the session gave up)."""
-        return self._last_error
+        return self._conn.last_error
 
     @property
     def stats(self) -> dict[str, int]:
@@ -163,12 +157,12 @@ class RealtimeSession(LinkEngine):
         ``rows_backfilled``, ``creates_found`` / ``creates_resent`` (after a loss),
         ``rate_limited``, ``refused_as_public`` (a FORBIDDEN that raced the token's
         expiry, resent), ``refreshes``."""
-        return {**self._stats, "refreshes": self._auth.refreshes}
+        return {**self._conn.stats, "refreshes": self._conn.auth.refreshes}
 
     @property
     def heartbeat(self) -> float | None:
         """The heartbeat period in use (None: the server has it off; no silence check)."""
-        return self._heartbeat_period()
+        return self._conn.heartbeat_period()
 
     def on_state_change(self, callback: StateListener) -> Callable[[], None]:
         """Call ``callback(state)`` on every change; returns a function that removes it.
@@ -176,7 +170,7 @@ class RealtimeSession(LinkEngine):
         Callbacks run in the event loop and must not block; one that raises is
         logged and kept.
         """
-        return self._state_listeners.add(callback)
+        return self._conn.state.on_change(callback)
 
     async def wait_for_state(
         self, *states: SessionState, timeout: float | None = None
@@ -187,13 +181,7 @@ class RealtimeSession(LinkEngine):
             TimeoutError: not reached within ``timeout`` seconds.
         """
 
-        async def reached() -> SessionState:
-            while self._state not in states:
-                self._state_changed.clear()
-                await self._state_changed.wait()
-            return self._state
-
-        return await asyncio.wait_for(reached(), timeout)
+        return await asyncio.wait_for(self._conn.state.wait_for(*states), timeout)
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -220,27 +208,27 @@ class RealtimeSession(LinkEngine):
             SessionClosed: the session was closed.
             RuntimeError: already logged in.
         """
-        if self._state is SessionState.CLOSED:
+        if self._conn.state.now is SessionState.CLOSED:
             raise SessionClosed("this session is closed; make a new RealtimeSession")
-        if self._state not in (SessionState.IDLE, SessionState.GAVE_UP):
-            raise RuntimeError(f"this session is already logged in ({self._state.value})")
-        resuming = self._state is SessionState.GAVE_UP
-        self._set_state(SessionState.CONNECTING)
+        if self._conn.state.now not in (SessionState.IDLE, SessionState.GAVE_UP):
+            raise RuntimeError(f"this session is already logged in ({self._conn.state.now.value})")
+        resuming = self._conn.state.now is SessionState.GAVE_UP
+        self._conn.state.set(SessionState.CONNECTING)
         try:
-            await self._auth.login(email, password)
-            about = asyncio.gather(self._load_user(), self._load_server_info())
+            await self._conn.auth.login(email, password)
+            about = asyncio.gather(self._conn.load_user(), self._conn.load_server_info())
             try:
-                await self._establish(before_ready=about)
+                await self._conn.establish(before_ready=about)
             except BaseException:
                 about.cancel()
                 await asyncio.gather(about, return_exceptions=True)
                 raise
         except BaseException as exc:
-            self._last_error = exc
-            await self._drop_current("login failed")
+            self._conn.last_error = exc
+            await self._conn.drop_current("login failed")
             if not resuming:
-                await self._auth.revoke(quiet=True, timeout=self._connect_timeout)
-            self._set_state(SessionState.GAVE_UP if resuming else SessionState.IDLE)
+                await self._conn.auth.revoke(quiet=True, timeout=self._conn.connect_timeout)
+            self._conn.state.set(SessionState.GAVE_UP if resuming else SessionState.IDLE)
             raise
         self._start_background()
 
@@ -252,24 +240,24 @@ class RealtimeSession(LinkEngine):
             ServerUnreachable, AuthError: the attempt failed (the state stays GAVE_UP).
             SessionGaveUp: waited, and the background reconnect gave up.
         """
-        if self._state is SessionState.CLOSED:
+        if self._conn.state.now is SessionState.CLOSED:
             raise SessionClosed("this session is closed; make a new RealtimeSession")
-        if self._state is SessionState.IDLE:
+        if self._conn.state.now is SessionState.IDLE:
             raise RuntimeError("log in first")
-        if self._state is SessionState.GAVE_UP:
+        if self._conn.state.now is SessionState.GAVE_UP:
             try:
-                await self._establish()
+                await self._conn.establish()
             except BaseException as exc:
-                self._last_error = exc
-                await self._drop_current("manual reconnect failed")
-                self._set_state(SessionState.GAVE_UP)
+                self._conn.last_error = exc
+                await self._conn.drop_current("manual reconnect failed")
+                self._conn.state.set(SessionState.GAVE_UP)
                 raise
             self._reconnects += 1
             self._start_background()
             return
         state = await self.wait_for_state(SessionState.READY, SessionState.GAVE_UP)
         if state is SessionState.GAVE_UP:
-            raise self._gave_up_error()
+            raise self._conn.gave_up_error()
 
     async def logout(self) -> None:
         """Close the socket and end the login on the server (the refresh token dies).
@@ -319,28 +307,28 @@ class RealtimeSession(LinkEngine):
             event=event,
             unsubscribe=self._forget_subscription,
         )
-        self._subscriptions[sub.uid] = sub
+        self._conn.subscriptions[sub.uid] = sub
         try:
             frame = protocol.subscribe(name, sub.uid, event=event, query=sub.query)
-            init = await self._request(frame, "subscribe")
+            init = await self._conn.wire.request(frame, "subscribe")
             sub.active = True
             sub.initial = init.data if isinstance(init, protocol.SubscriptionInit) else None
             if sub.backfills:
                 sub.note_since(
-                    since if since is not None else await _backfill.highest_id(self, sub)
+                    since if since is not None else await _backfill.highest_id(self._conn, sub)
                 )
             if sub.wants_updates:
                 try:
-                    sub.note_updated(await _backfill.highest_updated(self, sub))
+                    sub.note_updated(await _backfill.highest_updated(self._conn, sub))
                 except (Forbidden, ServerError) as exc:
                     # No such field here: changes missed in a gap cannot be read back.
                     logger.info("%s: no %s to recover updates by (%s)", name, "date_updated", exc)
         except BaseException:
-            self._subscriptions.pop(sub.uid, None)
+            self._conn.subscriptions.pop(sub.uid, None)
             was_active = sub.active
             sub.close()
-            if was_active and self._state is SessionState.READY:
-                self._spawn(self._quiet_unsubscribe(sub.uid))
+            if was_active and self._conn.state.now is SessionState.READY:
+                self._conn.spawn(self._quiet_unsubscribe(sub.uid))
             raise
         return sub
 
@@ -352,11 +340,8 @@ class RealtimeSession(LinkEngine):
         a row up by it was refused). A caller that resends a create may put its
         own value there once and reuse it, so the server stores it only once.
         """
-        field = self._dedupe_field
         name = collection or self.config.collection
-        if field is None or self._dedupe_ok.get(name) is False:
-            return None
-        return field
+        return self._conn.known.dedupe_field if self._conn.known.dedupe_usable(name) else None
 
     async def create(
         self,
@@ -392,12 +377,12 @@ class RealtimeSession(LinkEngine):
         name = collection or self.config.collection
         payload = dict(data)
         dedupe = None
-        field = self._dedupe_field
-        if field is not None and (field in payload or self._dedupe_ok.get(name) is not False):
+        field = self._conn.known.dedupe_field
+        if field is not None and (field in payload or self._conn.known.dedupe_usable(name)):
             dedupe = str(payload.setdefault(field, protocol.new_uid()))
         frame = protocol.items(name, "create", protocol.new_uid(), data=payload)
-        row = await self._request(
-            frame, "items:create", dedupe=dedupe, watermark=self._known_max.get(name)
+        row = await self._conn.wire.request(
+            frame, "items:create", dedupe=dedupe, watermark=self._conn.known.highest(name)
         )
         return dict(row) if isinstance(row, Mapping) else {"data": row}
 
@@ -412,68 +397,21 @@ class RealtimeSession(LinkEngine):
         self._check_usable()
         name = collection or self.config.collection
         frame = protocol.items(name, "read", protocol.new_uid(), query=query)
-        return _as_rows(await self._request(frame, "items:read"))
-
-    # -- the state machine (hooks for LinkEngine) -------------------------------
-
-    def _set_state(self, state: SessionState) -> None:
-        if state is self._state:
-            return
-        if self._state is SessionState.CLOSED:
-            return  # closed is final
-        logger.debug("session %s -> %s", self._state.value, state.value)
-        self._state = state
-        self._state_changed.set()
-        if state is SessionState.READY:
-            if self._link is not None and self._link.ready_at is None:
-                self._link.ready_at = asyncio.get_running_loop().time()
-            self._kick()
-        self._state_listeners(state)
-
-    def _is_ready(self) -> bool:
-        return self._state is SessionState.READY
+        return _as_rows(await self._conn.wire.request(frame, "items:read"))
 
     def _check_usable(self) -> None:
-        if self._state is SessionState.CLOSED:
+        state = self._conn.state.now
+        if state is SessionState.CLOSED:
             raise SessionClosed("this session is closed; make a new RealtimeSession")
-        if self._state is SessionState.IDLE:
+        if state is SessionState.IDLE:
             raise RuntimeError("not logged in: call login() first")
-        if self._state is SessionState.GAVE_UP:
-            raise self._gave_up_error()
-
-    def _gave_up_error(self) -> SessionGaveUp:
-        error = self._last_error
-        reason = f": {error}" if error else ""
-        if error is not None and self._fatal(error):
-            return SessionGaveUp(f"the login is no longer valid{reason}; call login() again")
-        return SessionGaveUp(f"the realtime session gave up reconnecting{reason}; call reconnect()")
-
-    def _on_link_lost(self) -> None:
-        for sub in list(self._subscriptions.values()):
-            if sub.active:
-                sub.gap()
-        if self._state in (SessionState.READY, SessionState.REAUTHENTICATING):
-            self._set_state(SessionState.RECONNECTING)
-
-    def _give_up(self, error: BaseException) -> None:
-        """Stop trying: GAVE_UP, fail whatever waits, wake iterators."""
-        if self._state in (SessionState.CLOSED, SessionState.GAVE_UP):
-            return
-        self._last_error = error
-        logger.warning("realtime session gave up: %s", error)
-        self._set_state(SessionState.GAVE_UP)
-        failure = self._gave_up_error()
-        failure.__cause__ = error
-        self._pending.fail_all(failure)
-        for sub in list(self._subscriptions.values()):
-            sub.interrupt(failure)
-        if self._link is not None:
-            self._abort(self._link, "gave up")
+        if state is SessionState.GAVE_UP:
+            raise self._conn.gave_up_error()
 
     # -- background tasks -----------------------------------------------------
 
     def _start_background(self) -> None:
-        if self._state is SessionState.CLOSED:
+        if self._conn.state.now is SessionState.CLOSED:
             return
         if self._supervisor is None or self._supervisor.done():
             self._supervisor = asyncio.create_task(self._supervise(), name="dcw-supervisor")
@@ -490,46 +428,46 @@ class RealtimeSession(LinkEngine):
         loop = asyncio.get_running_loop()
         policy = ReconnectPolicy(self._reconnect_delays)
         try:
-            while self._state is not SessionState.CLOSED:
-                if self._state is SessionState.GAVE_UP:
+            while self._conn.state.now is not SessionState.CLOSED:
+                if self._conn.state.now is SessionState.GAVE_UP:
                     await self.wait_for_state(SessionState.READY, SessionState.CLOSED)
                     policy.restart()
                     continue
-                link = self._link
+                link = self._conn.link
                 if link is not None and not link.over:
                     await asyncio.shield(link.lost)
-                    if self._state in (SessionState.CLOSED, SessionState.GAVE_UP):
+                    if self._conn.state.now in (SessionState.CLOSED, SessionState.GAVE_UP):
                         continue
                 closed = link.closed if link is not None else None
                 ready_at = link.ready_at if link is not None else None
                 action = policy.lost(closed, ready_at, loop.time())
                 if policy.last_error is not None:
-                    self._last_error = policy.last_error
+                    self._conn.last_error = policy.last_error
                 await self._reconnect(policy, action)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug: make it visible rather than hang silently
             logger.exception("the realtime supervisor failed")
-            self._give_up(exc)
+            self._conn.give_up(exc)
 
     async def _reconnect(self, policy: ReconnectPolicy, action: Retry | GiveUp) -> None:
         """Carry out the policy's answers until connected or given up."""
         attempt = 0
         while True:
             if isinstance(action, GiveUp):
-                self._give_up(action.error)
+                self._conn.give_up(action.error)
                 return
-            self._set_state(SessionState.RECONNECTING)
+            self._conn.state.set(SessionState.RECONNECTING)
             await asyncio.sleep(action.delay)
             attempt += 1
-            self._stale_login = self._stale_login or action.fresh_login
+            self._conn.stale_login = self._conn.stale_login or action.fresh_login
             try:
-                await self._establish()
+                await self._conn.establish()
             except (DirectusError, OSError) as exc:
-                self._last_error = exc
-                await self._drop_current("reconnect attempt failed")
+                self._conn.last_error = exc
+                await self._conn.drop_current("reconnect attempt failed")
                 logger.info("reconnect attempt %d failed: %s", attempt, exc)
-                action = policy.failed(exc, fatal=self._fatal(exc))
+                action = policy.failed(exc, fatal=self._conn.fatal(exc))
                 continue
             self._reconnects += 1
             logger.info("reconnected after %d attempt(s)", attempt)
@@ -537,61 +475,63 @@ class RealtimeSession(LinkEngine):
 
     async def _keep_tokens(self) -> None:
         """Refresh the access token a little before it expires, while READY."""
-        while self._state is not SessionState.CLOSED:
-            wait = self._auth.seconds_to_refresh()
+        while self._conn.state.now is not SessionState.CLOSED:
+            wait = self._conn.auth.seconds_to_refresh()
             if wait > 0:
                 await asyncio.sleep(min(wait, 30.0))
                 continue
-            link = self._link
-            if self._state is SessionState.READY and link is not None:
-                await asyncio.shield(self._start_reauth(link, "expiring"))
-            elif self._reauth is not None and not self._reauth.done():
-                await asyncio.shield(self._reauth)
+            link = self._conn.link
+            if self._conn.state.now is SessionState.READY and link is not None:
+                await asyncio.shield(self._conn.renewal.start(link, "expiring"))
+            elif (renewing := self._conn.renewal.task) is not None and not renewing.done():
+                await asyncio.shield(renewing)
             else:
                 # Reconnecting refreshes by itself; look again once READY.
                 await self.wait_for_state(SessionState.READY, SessionState.CLOSED)
 
     async def _shutdown(self, *, revoke: Literal["raise", "quiet"]) -> None:
-        if self._state is SessionState.CLOSED:
+        if self._conn.state.now is SessionState.CLOSED:
             return
-        was_idle = self._state is SessionState.IDLE
-        self._closing = True
-        tasks = [t for t in (self._supervisor, self._keeper, self._reauth) if t is not None]
+        was_idle = self._conn.state.now is SessionState.IDLE
+        self._conn.closing = True
+        background = (self._supervisor, self._keeper, self._conn.renewal.task)
+        tasks = [task for task in background if task is not None]
         for task in tasks:
             task.cancel()
-        self._set_state(SessionState.CLOSED)
-        await self._drop_current("closed", graceful=True)
+        self._conn.state.set(SessionState.CLOSED)
+        await self._conn.drop_current("closed", graceful=True)
         # Sockets a login or reconnect is still opening: theirs to drop, but not later.
-        for link in list(self._opening):
-            self._abort(link, "closed")
-        spawned = list(self._spawned)  # every link's reader, writer and watchdog too
+        for link in list(self._conn.opening):
+            self._conn.abort(link, "closed")
+        spawned = self._conn.spawned()  # every link's reader, writer and watchdog too
         for task in (*tasks, *spawned):
             task.cancel()
         await asyncio.gather(*tasks, *spawned, return_exceptions=True)
-        self._pending.fail_all(SessionClosed("the realtime session was closed"))
-        for sub in list(self._subscriptions.values()):
+        self._conn.pending.fail_all(SessionClosed("the realtime session was closed"))
+        for sub in list(self._conn.subscriptions.values()):
             sub.close()
-        self._subscriptions.clear()
+        self._conn.subscriptions.clear()
         try:
             if not was_idle:
-                await self._auth.revoke(quiet=revoke == "quiet", timeout=self._connect_timeout)
+                timeout = self._conn.connect_timeout
+                await self._conn.auth.revoke(quiet=revoke == "quiet", timeout=timeout)
         finally:
             if self._owns_rest:
-                await self._rest.aclose()
+                await self._conn.rest.aclose()
 
     async def _quiet_unsubscribe(self, uid: str) -> None:
         try:
-            await self._request(protocol.unsubscribe(uid), "unsubscribe")
+            await self._conn.wire.request(protocol.unsubscribe(uid), "unsubscribe")
         except DirectusError as exc:
             logger.debug("unsubscribe %s failed: %s", uid, exc)
 
     async def _forget_subscription(self, sub: Subscription) -> None:
-        self._subscriptions.pop(sub.uid, None)
-        if self._link is not None and self._state not in (
+        self._conn.subscriptions.pop(sub.uid, None)
+        if self._conn.link is not None and self._conn.state.now not in (
             SessionState.CLOSED,
             SessionState.GAVE_UP,
         ):
-            await self._request(protocol.unsubscribe(sub.uid), "unsubscribe")
+            await self._conn.wire.request(protocol.unsubscribe(sub.uid), "unsubscribe")
 
 
 def _as_rows(data: Any) -> list[dict[str, Any]]:
