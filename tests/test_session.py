@@ -584,7 +584,8 @@ async def test_create_in_flight_when_the_socket_drops_is_stored_once(
     for round_ in range(5):
         task = asyncio.create_task(a.create({"content": f"{tag}{round_}"}))
         # Let the writer put the frame on the wire, then cut before the reply can arrive.
-        await wait_until(lambda: any(r.state == "sent" for r in a._conn.pending), "the send", step=0)
+        sent = lambda: any(r.state == "sent" for r in a._conn.pending)  # noqa: E731
+        await wait_until(sent, "the send", step=0)
         drop_socket(a)
         row = await asyncio.wait_for(task, TIMEOUT)
         assert row["content"] == f"{tag}{round_}"
