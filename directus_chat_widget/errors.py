@@ -50,6 +50,7 @@ __all__ = [
     "SessionGaveUp",
     "StartupFailed",
     "TokenExpired",
+    "error_for",
 ]
 
 
@@ -156,3 +157,15 @@ class StartupFailed(LocalDirectusError):
 
 class PermissionRefused(DirectusError):
     """The server refused to store a permission the chat schema needs."""
+
+
+def error_for(code: str, message: str, what: str) -> DirectusError:
+    """The kit's exception for a Directus error ``code`` about ``what``, keeping the message."""
+    text = f"{what}: {message or code}"
+    if code in ("FORBIDDEN", "INVALID_COLLECTION"):
+        return Forbidden(text, code=code)
+    if code in ("TOKEN_EXPIRED", "INVALID_TOKEN"):
+        return TokenExpired(text, code=code)
+    if code in ("AUTH_FAILED", "INVALID_CREDENTIALS"):
+        return AuthError(text, code=code)
+    return ServerError(text, code=code)

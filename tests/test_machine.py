@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from directus_chat_widget.errors import AuthError, InvalidCredentials, ServerUnreachable
 from directus_chat_widget.realtime._closing import SocketClosed, classify
+from directus_chat_widget.realtime._known import KnownRows
+from directus_chat_widget.realtime._server_info import ServerInfo, parse_server_info
 from directus_chat_widget.realtime.machine import (
     STABLE,
     GiveUp,
@@ -75,3 +77,26 @@ def test_without_a_heartbeat_only_an_unanswered_request_finds_a_dead_socket() ->
     silent = Liveness(None)
     assert silent.check(last_rx=0.0, now=10_000.0, ping_out=False)[0] == "ok"
     assert silent.timed_out()
+
+
+def test_server_info_says_heartbeat_and_rate_or_nothing() -> None:
+    info = {"websocket": {"heartbeat": 30}, "rateLimit": {"points": 50, "duration": 1}}
+    assert parse_server_info(info) == ServerInfo(30.0, (50.0, 1.0))
+    assert parse_server_info({"websocket": {"heartbeat": False}}).heartbeat is None
+    assert parse_server_info({"websocket": {"heartbeat": "2"}}).heartbeat == 2.0
+    # Malformed or missing: nothing is made up.
+    for odd in (None, [], {"websocket": {"heartbeat": "often"}}, {"rateLimit": {"points": 5}}):
+        assert parse_server_info(odd) == ServerInfo()
+    assert parse_server_info({"rateLimit": {"points": 0, "duration": 1}}).rate is None
+
+
+def test_known_rows_settle_creates_without_giving_one_row_twice() -> None:
+    known = KnownRows("client_uid")
+    assert known.highest("messages") is None and known.dedupe_usable("messages")
+    known.note_ids("messages", (3, "x", True, 7))
+    assert known.highest("messages") == 7
+    known.note_created("messages", {"id": 9, "content": "hi"}, deduped=True)
+    assert known.claimed(9) and known.highest("messages") == 9
+    # The reply came back without the field: the collection lacks it.
+    assert not known.dedupe_usable("messages") and known.dedupe_usable("other")
+    assert not KnownRows(None).dedupe_usable("messages")

@@ -117,6 +117,33 @@ def test_a_plain_script_imports_the_client_without_the_widget_libraries() -> Non
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=TIMEOUT)
 
 
+def _runtime_imports(path: Path) -> set[str]:
+    """The sibling modules ``path`` imports at run time (not under ``if TYPE_CHECKING``)."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module)
+            else:
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_realtime_modules_import_only_the_ones_listed_below_them() -> None:
+    """realtime/__init__'s docstring lists its modules in import order: no circle."""
+    realtime = PACKAGE / "realtime"
+    doc = ast.get_docstring(ast.parse((realtime / "__init__.py").read_text())) or ""
+    listed = [line.split()[0] for line in doc.splitlines() if line.startswith("    ")]
+    order = [name[:-3] for name in listed if name.endswith(".py")]
+    modules = {path.stem for path in realtime.glob("*.py")} - {"__init__"}
+    unlisted = modules - set(order) - {"frames"}  # frames.py is named with protocol.py
+    assert not unlisted, f"not listed in realtime/__init__.py: {sorted(unlisted)}"
+    for rank, name in enumerate(order):
+        above = set(order[: rank + 1])
+        wrong = _runtime_imports(realtime / f"{name}.py") & above
+        assert not wrong, f"{name}.py imports {sorted(wrong)}, listed at or above it"
+
+
 def test_no_import_circle_between_the_layers() -> None:
     """realtime/ never imports chat/ or widget/; chat/ never imports widget/."""
     for layer, below_only in (("realtime", ("chat", "widget")), ("chat", ("widget",))):

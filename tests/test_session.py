@@ -313,8 +313,8 @@ async def test_subscription_deduplicates_and_orders_a_backfill() -> None:
     sub = Subscription("s", "messages", query=None, event="create", unsubscribe=_noop)
     seen: list[int] = []
     sub.add_listener(lambda e: seen.extend(int(r["id"]) for r in e.data))
-    sub.note_since(10)
-    assert sub.backfill_floor == 10
+    sub.marks.note_since(10)
+    assert sub.marks.floor == 10
     sub.deliver(_event(11, 12))
     assert sub.deliver(_event(12)) is False  # already delivered
     sub.hold()  # a backfill is running: live events wait
@@ -327,29 +327,29 @@ async def test_subscription_deduplicates_and_orders_a_backfill() -> None:
 
 async def test_subscription_floor_tolerates_out_of_order_ids() -> None:
     sub = Subscription("s", "messages", query=None, event=None, unsubscribe=_noop)
-    sub.note_since(None)
-    assert sub.backfill_floor == 0
+    sub.marks.note_since(None)
+    assert sub.marks.floor == 0
     for i in (5, 7, 6):
         sub.deliver(_event(i))
-    assert sub.backfill_floor == 5  # not 7: a row below the highest may still be in flight
+    assert sub.marks.floor == 5  # not 7: a row below the highest may still be in flight
 
 
 async def test_a_floor_owed_a_read_back_holds_until_repaid() -> None:
     """A read-back after a token expiry that fails leaves the floor for the reconnect's."""
     sub = Subscription("s", "messages", query=None, event="create", unsubscribe=_noop)
-    assert sub.owe() is None  # nothing to go by yet
-    sub.note_since(10)
-    first = sub.owe()
+    assert sub.marks.owe() is None  # nothing to go by yet
+    sub.marks.note_since(10)
+    first = sub.marks.owe()
     assert first == (1, 10)
     sub.deliver(_event(*range(11, 60)))  # live events move the floor on...
-    assert sub.backfill_floor == 10  # ...but not past what is owed
-    second = sub.owe()
+    assert sub.marks.floor == 10  # ...but not past what is owed
+    second = sub.marks.owe()
     assert second == (2, 10)
-    sub.repay(first[0])
-    assert sub.backfill_floor == 10  # the second debt still holds it
-    assert sub.owing() == (2,)
-    sub.repay(*sub.owing())
-    assert sub.backfill_floor == 59 - 31  # the lowest of the last 32 ids again
+    sub.marks.repay(first[0])
+    assert sub.marks.floor == 10  # the second debt still holds it
+    assert sub.marks.owing() == (2,)
+    sub.marks.repay(*sub.marks.owing())
+    assert sub.marks.floor == 59 - 31  # the lowest of the last 32 ids again
 
 
 async def test_subscription_iteration_ends_on_unsubscribe_and_listener_errors_are_kept() -> None:
@@ -437,7 +437,7 @@ async def test_subscribe_without_event_filter_gives_initial_rows(
     )
     assert sub.initial is not None
     assert [row["id"] for row in sub.initial] == [created["id"]]  # id added to fields
-    assert sub.since == created["id"]
+    assert sub.marks.since == created["id"]
 
 
 @pytest.mark.integration

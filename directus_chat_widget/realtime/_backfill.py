@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ..errors import Forbidden, ServerError
 from . import protocol
 from .subscription import UPDATED_FIELD, Subscription
 
@@ -19,7 +20,14 @@ if TYPE_CHECKING:
     from ._connection import Connection
     from ._link import Link
 
-__all__ = ["backfill", "backfill_deletes", "backfill_updates", "highest_id", "highest_updated"]
+__all__ = [
+    "backfill",
+    "backfill_deletes",
+    "backfill_updates",
+    "highest_id",
+    "highest_updated",
+    "note_marks",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +39,7 @@ async def backfill(
 ) -> None:
     """Deliver the rows above ``floor`` (default: the subscription's own) as replayed creates."""
     if floor is None:
-        floor = sub.backfill_floor
+        floor = sub.marks.floor
     while floor is not None:
         query = protocol.after_id_query(sub.query, floor, limit=_BACKFILL_PAGE)
         frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
@@ -51,7 +59,7 @@ async def backfill(
 
 async def backfill_updates(conn: Connection, link: Link, sub: Subscription) -> None:
     """Deliver rows changed since the newest change the subscription saw, as replayed updates."""
-    since = sub.updated_mark
+    since = sub.marks.updated_mark
     while True:
         query = protocol.changed_since_query(sub.query, UPDATED_FIELD, since, limit=_BACKFILL_PAGE)
         frame = protocol.items(sub.collection, "read", protocol.new_uid(), query=query)
@@ -83,6 +91,21 @@ async def backfill_deletes(conn: Connection, link: Link, sub: Subscription) -> N
     if gone:
         conn.stats["deletes_backfilled"] += len(gone)
         sub.deliver(protocol.SubscriptionEvent(sub.uid, "delete", (), tuple(gone), replayed=True))
+
+
+async def note_marks(conn: Connection, sub: Subscription, since: int | None) -> None:
+    """A new subscription: what it counts from (highest id, newest change) for a backfill.
+
+    ``since``: the highest id the caller knows already (None: read it now).
+    """
+    if sub.backfills:
+        sub.marks.note_since(since if since is not None else await highest_id(conn, sub))
+    if sub.wants_updates:
+        try:
+            sub.marks.note_updated(await highest_updated(conn, sub))
+        except (Forbidden, ServerError) as exc:
+            # No such field here: changes missed in a gap cannot be read back.
+            logger.info("%s: no %s to recover updates by (%s)", sub.collection, UPDATED_FIELD, exc)
 
 
 async def highest_updated(conn: Connection, sub: Subscription) -> str | None:

@@ -26,8 +26,7 @@ from collections import Counter
 from collections.abc import Awaitable
 from typing import Any, Literal
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed
 
 from ..errors import (
     AuthError,
@@ -46,7 +45,9 @@ from ._expiry import Renewal
 from ._flow import Pacer
 from ._known import KnownRows
 from ._link import Link
+from ._opening import handshake, open_socket
 from ._pending import LinkLost, PendingTable, Request
+from ._server_info import parse_server_info
 from ._wire import Wire
 from .machine import Liveness
 from .state import SessionState, StateCell
@@ -151,24 +152,11 @@ class Connection:
         except DirectusError as exc:
             logger.info("no /server/info (%s): heartbeat unknown, replies judge liveness", exc)
             return
-        socket = info.get("websocket") if isinstance(info, dict) else None
-        if isinstance(socket, dict):
-            beat = socket.get("heartbeat")
-            if beat is False:
-                self._server_heartbeat = None
-            elif isinstance(beat, (int, float, str)) and not isinstance(beat, bool):
-                with contextlib.suppress(ValueError):
-                    self._server_heartbeat = float(beat) or None
-        limit = info.get("rateLimit") if isinstance(info, dict) else None
-        if isinstance(limit, dict):
-            try:
-                points, duration = float(limit["points"]), float(limit["duration"])
-            except (KeyError, TypeError, ValueError):
-                return
-            if points > 0 and duration > 0:
-                self._server_rate = (points, duration)
-                if self._frame_rate == "auto":
-                    self.pace_to_server()
+        parsed = parse_server_info(info)
+        self._server_heartbeat = parsed.heartbeat
+        self._server_rate = parsed.rate
+        if parsed.rate is not None and self._frame_rate == "auto":
+            self.pace_to_server()
 
     def pace_to_server(self) -> None:
         points, duration = self._server_rate or (10.0, 1.0)
@@ -226,20 +214,7 @@ class Connection:
         self.state.set(SessionState.READY)
 
     async def _open(self) -> Link:
-        try:
-            ws = await connect(
-                self.websocket_url,
-                ping_interval=None,  # Directus ignores protocol pings; JSON ping/pong instead
-                open_timeout=self.connect_timeout,
-                close_timeout=2.0,
-                max_size=2**27,
-            )
-        except (OSError, InvalidHandshake, TimeoutError) as exc:
-            raise ServerUnreachable(
-                f"cannot open the websocket {self.websocket_url}: {exc or type(exc).__name__}"
-            ) from exc
-        except InvalidURI as exc:
-            raise ServerUnreachable(f"bad websocket URL {self.websocket_url}: {exc}") from exc
+        ws = await open_socket(self.websocket_url, self.connect_timeout)
         self._links += 1
         loop = asyncio.get_running_loop()
         link = Link(self._links, ws, loop.time(), loop.create_future())
@@ -250,30 +225,7 @@ class Connection:
         return link
 
     async def _handshake(self, link: Link, access_token: str) -> None:
-        """Send the auth frame and wait for its answer; nothing else goes out meanwhile."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.connect_timeout
-        try:
-            await link.ws.send(protocol.encode(protocol.auth_access_token(access_token)))
-            while True:
-                raw = await asyncio.wait_for(link.ws.recv(), max(0.0, deadline - loop.time()))
-                link.last_rx = loop.time()
-                frame = protocol.parse(raw)
-                if isinstance(frame, protocol.AuthOk):
-                    return
-                if isinstance(frame, protocol.AuthFailed):
-                    raise _dispatch.error_for(frame.code, frame.message, "websocket authentication")
-                if isinstance(frame, protocol.Ping):
-                    await link.ws.send(protocol.encode(protocol.pong()))
-        except TimeoutError as exc:
-            raise ServerUnreachable(
-                f"no answer to the websocket auth within {self.connect_timeout:.0f} s"
-            ) from exc
-        except ConnectionClosed as exc:
-            closed = SocketClosed(exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else None
-            if closed is not None and closed.kind == "auth":
-                raise AuthError(f"{closed} during auth", code=f"CLOSE_{closed.code}") from exc
-            raise ServerUnreachable(f"the websocket closed during auth ({exc})") from exc
+        await handshake(link, access_token, self.connect_timeout)
 
     # -- serving a link ----------------------------------------------------------------------
 
@@ -401,6 +353,26 @@ class Connection:
             with contextlib.suppress(TimeoutError, ConnectionClosed, OSError):
                 await asyncio.wait_for(link.ws.close(), 2.0)
         self.abort(link, reason)
+
+    async def shut_down(self, background: list[asyncio.Task[None]]) -> None:
+        """CLOSED: stop ``background`` and every task, drop the sockets, fail what waits."""
+        self.closing = True
+        tasks = [*background, *([self.renewal.task] if self.renewal.task else [])]
+        for task in tasks:
+            task.cancel()
+        self.state.set(SessionState.CLOSED)
+        await self.drop_current("closed", graceful=True)
+        # Sockets a login or reconnect is still opening: theirs to drop, but not later.
+        for link in list(self.opening):
+            self.abort(link, "closed")
+        spawned = self.spawned()  # every link's reader, writer and watchdog too
+        for task in (*tasks, *spawned):
+            task.cancel()
+        await asyncio.gather(*tasks, *spawned, return_exceptions=True)
+        self.pending.fail_all(SessionClosed("the realtime session was closed"))
+        for sub in list(self.subscriptions.values()):
+            sub.close()
+        self.subscriptions.clear()
 
     def give_up(self, error: BaseException) -> None:
         """Stop trying: GAVE_UP, fail whatever waits, wake iterators."""

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from ..errors import AuthError, DirectusError, Forbidden, ServerError, TokenExpired
+from ..errors import error_for
 from . import _expiry, _recovery, protocol
 from ._pending import Request, gate_of
 
@@ -24,21 +24,9 @@ if TYPE_CHECKING:
     from ._connection import Connection
     from ._link import Link
 
-__all__ = ["dispatch", "error_for"]
+__all__ = ["dispatch"]
 
 logger = logging.getLogger(__name__)
-
-
-def error_for(code: str, message: str, what: str) -> DirectusError:
-    """The kit's exception for a Directus error code, keeping the server's message."""
-    text = f"{what}: {message or code}"
-    if code in ("FORBIDDEN", "INVALID_COLLECTION"):
-        return Forbidden(text, code=code)
-    if code in ("TOKEN_EXPIRED", "INVALID_TOKEN"):
-        return TokenExpired(text, code=code)
-    if code in ("AUTH_FAILED", "INVALID_CREDENTIALS"):
-        return AuthError(text, code=code)
-    return ServerError(text, code=code)
 
 
 def dispatch(conn: Connection, link: Link, frame: protocol.Frame) -> None:

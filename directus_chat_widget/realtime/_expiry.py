@@ -97,7 +97,7 @@ def note_expiry(conn: Connection, link: Link) -> None:
         link.floors_at_expiry = {
             sub.uid: owed
             for sub in conn.subscriptions.values()
-            if sub.active and not sub.closed and sub.backfills and (owed := sub.owe())
+            if sub.active and not sub.closed and sub.backfills and (owed := sub.marks.owe())
         }
 
 
@@ -187,6 +187,6 @@ async def _backfill_after_expiry(
         except (DirectusError, LinkLost) as exc:
             logger.info("reading back after the token expired failed: %s", exc)
         else:
-            sub.repay(debt)
+            sub.marks.repay(debt)
         finally:
             sub.release()

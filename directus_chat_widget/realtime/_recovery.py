@@ -48,7 +48,7 @@ async def restore(conn: Connection, link: Link) -> None:
     for sub in list(conn.subscriptions.values()):
         if not sub.active or sub.closed:
             continue
-        if sub.backfill_floor is not None or sub.wants_updates or sub.wants_deletes:
+        if sub.marks.floor is not None or sub.wants_updates or sub.wants_deletes:
             sub.hold()
         frame = protocol.subscribe(sub.collection, sub.uid, event=sub.event, query=sub.query)
         try:
@@ -61,11 +61,11 @@ async def restore(conn: Connection, link: Link) -> None:
             continue
         resumed.append(sub)
     for sub in resumed:
-        if sub.backfills and sub.backfill_floor is not None:
-            owed = sub.owing()  # the floor is at or below each of these
+        if sub.backfills and sub.marks.floor is not None:
+            owed = sub.marks.owing()  # the floor is at or below each of these
             await backfill(conn, link, sub)
-            sub.repay(*owed)
-        if sub.wants_updates and sub.updates_known:
+            sub.marks.repay(*owed)
+        if sub.wants_updates and sub.marks.updates_known:
             await backfill_updates(conn, link, sub)
         if sub.wants_deletes:
             await backfill_deletes(conn, link, sub)

@@ -9,32 +9,22 @@ Usage, in a notebook cell (top-level await) or inside ``asyncio.run``::
         async for event in subscription:
             print(event.data)
 
-What it takes care of:
+What it takes care of: nothing is sent before ``auth ok``; a token that
+expires (``TOKEN_EXPIRED``: the socket turns public) holds sends until the
+socket is authenticated again, so no create goes out anonymously; heartbeats
+answered, silence noticed; reconnects with backoff, then re-subscribe, read
+back what each subscription missed and settle creates whose reply was lost
+(stored once, by ``client_uid``), then send what was held.
 
-- One REST login; the socket authenticates with the access token, and nothing
-  else is sent before ``auth ok``.
-- ``TOKEN_EXPIRED`` (the socket silently turns public): hold sends, refresh
-  over REST, re-authenticate, flush in order. The token is also refreshed a
-  little before it expires. A create never goes out unauthenticated; one that
-  raced the expiry and came back FORBIDDEN is resent after the re-auth (stored
-  once), and what subscriptions missed meanwhile is read back.
-- Heartbeat pings answered; two silent periods mean a dead socket. Reconnects
-  back off (capped, jittered); past the budget: ``GAVE_UP`` and ``reconnect()``.
-- After a reconnect: authenticate, re-subscribe, backfill what each
-  subscription missed, settle creates whose reply was lost (by ``client_uid``:
-  stored once), then send what was held. ``REQUESTS_EXCEEDED``: pause, pace, resend.
-
-Layout: this module is the public face, the states and the reconnect
-supervisor (whose decisions are :mod:`.machine`'s); :mod:`._link` moves frames
-on one socket, :mod:`._dispatch` routes what arrives, :mod:`._recovery` and
-:mod:`._backfill` restore after a loss, :mod:`._auth` keeps tokens.
+Layout: this module is the public face over a :class:`._connection.Connection`
+(sockets, requests, recovery) and a :class:`._supervisor.Supervisor`
+(reconnects and token renewal); the package docstring lists every part.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal
@@ -42,15 +32,13 @@ from typing import Any, Literal
 from ..config import ChatConfig, load_config
 from ..errors import (
     DirectusError,
-    Forbidden,
-    ServerError,
     SessionClosed,
 )
 from ..rest import DirectusRest
 from . import _backfill, protocol
 from ._connection import Connection
 from ._flow import Backoff
-from .machine import GiveUp, ReconnectPolicy, Retry
+from ._supervisor import Supervisor
 from .state import SessionState
 from .subscription import Subscription, with_id_field
 
@@ -120,12 +108,9 @@ class RealtimeSession:
         )
         self.config = config
         self._owns_rest = rest is None
-        self._reconnect_delays: Iterable[float] = (
-            reconnect_delays if reconnect_delays is not None else Backoff()
+        self._supervisor = Supervisor(
+            self._conn, reconnect_delays if reconnect_delays is not None else Backoff()
         )
-        self._supervisor: asyncio.Task[None] | None = None
-        self._keeper: asyncio.Task[None] | None = None
-        self._reconnects = 0
 
     def __repr__(self) -> str:
         return f"<RealtimeSession {self.config.url} {self._conn.state.now.value}>"
@@ -144,7 +129,7 @@ class RealtimeSession:
     @property
     def reconnects(self) -> int:
         """How many times the socket was re-established after a loss."""
-        return self._reconnects
+        return self._supervisor.reconnects
 
     @property
     def last_error(self) -> BaseException | None:
@@ -230,7 +215,7 @@ class RealtimeSession:
                 await self._conn.auth.revoke(quiet=True, timeout=self._conn.connect_timeout)
             self._conn.state.set(SessionState.GAVE_UP if resuming else SessionState.IDLE)
             raise
-        self._start_background()
+        self._supervisor.start()
 
     async def reconnect(self) -> None:
         """Connect again after ``GAVE_UP`` (one attempt); otherwise wait until READY.
@@ -252,8 +237,8 @@ class RealtimeSession:
                 await self._conn.drop_current("manual reconnect failed")
                 self._conn.state.set(SessionState.GAVE_UP)
                 raise
-            self._reconnects += 1
-            self._start_background()
+            self._supervisor.reconnects += 1
+            self._supervisor.start()
             return
         state = await self.wait_for_state(SessionState.READY, SessionState.GAVE_UP)
         if state is SessionState.GAVE_UP:
@@ -313,16 +298,7 @@ class RealtimeSession:
             init = await self._conn.wire.request(frame, "subscribe")
             sub.active = True
             sub.initial = init.data if isinstance(init, protocol.SubscriptionInit) else None
-            if sub.backfills:
-                sub.note_since(
-                    since if since is not None else await _backfill.highest_id(self._conn, sub)
-                )
-            if sub.wants_updates:
-                try:
-                    sub.note_updated(await _backfill.highest_updated(self._conn, sub))
-                except (Forbidden, ServerError) as exc:
-                    # No such field here: changes missed in a gap cannot be read back.
-                    logger.info("%s: no %s to recover updates by (%s)", name, "date_updated", exc)
+            await _backfill.note_marks(self._conn, sub, since)
         except BaseException:
             self._conn.subscriptions.pop(sub.uid, None)
             was_active = sub.active
@@ -344,20 +320,16 @@ class RealtimeSession:
         return self._conn.known.dedupe_field if self._conn.known.dedupe_usable(name) else None
 
     async def create(
-        self,
-        data: Mapping[str, Any] | str | None,
-        legacy_data: Mapping[str, Any] | None = None,
-        *,
-        collection: str | None = None,
+        self, data: Mapping[str, Any], *, collection: str | None = None
     ) -> dict[str, Any]:
         """Create one item in ``collection`` (default: the config's) and return the stored row.
 
         Held, not sent, while not authenticated. Exactly once across reconnects
         when the collection has the session's ``dedupe_field`` (a uuid is put
-        there unless ``data`` has one). The old form ``create(collection, data)``
-        still works and warns.
+        there unless ``data`` has one).
 
         Raises:
+            TypeError: ``data`` is not a mapping (the collection goes by keyword).
             InvalidPayload: ``data`` cannot be sent (a lone surrogate, a value
                 JSON cannot hold); raised at once, nothing is sent.
             Forbidden: no permission (or no such collection).
@@ -365,14 +337,11 @@ class RealtimeSession:
             ServerError: any other refusal (code and message kept).
             SessionClosed, SessionGaveUp
         """
-        if legacy_data is not None or data is None or isinstance(data, str):
-            warnings.warn(
-                "create(collection, data) is deprecated; use create(data, collection=...)",
-                DeprecationWarning,
-                stacklevel=2,
+        if not isinstance(data, Mapping):
+            raise TypeError(
+                f"create() takes the item as a mapping, not {type(data).__name__}; "
+                "name the collection with create(data, collection=...)"
             )
-            collection = collection or (data if isinstance(data, str) else None)
-            data = legacy_data if legacy_data is not None else {}
         self._check_usable()
         name = collection or self.config.collection
         payload = dict(data)
@@ -410,107 +379,11 @@ class RealtimeSession:
 
     # -- background tasks -----------------------------------------------------
 
-    def _start_background(self) -> None:
-        if self._conn.state.now is SessionState.CLOSED:
-            return
-        if self._supervisor is None or self._supervisor.done():
-            self._supervisor = asyncio.create_task(self._supervise(), name="dcw-supervisor")
-        if self._keeper is None or self._keeper.done():
-            self._keeper = asyncio.create_task(self._keep_tokens(), name="dcw-token-keeper")
-
-    async def _supervise(self) -> None:
-        """Watch the socket of the moment and bring a new one when it dies.
-
-        Lives as long as the session (while GAVE_UP it waits for a manual
-        reconnect or login), so a socket lost at any moment is noticed. What
-        to do after a loss is the policy's decision (:mod:`.machine`).
-        """
-        loop = asyncio.get_running_loop()
-        policy = ReconnectPolicy(self._reconnect_delays)
-        try:
-            while self._conn.state.now is not SessionState.CLOSED:
-                if self._conn.state.now is SessionState.GAVE_UP:
-                    await self.wait_for_state(SessionState.READY, SessionState.CLOSED)
-                    policy.restart()
-                    continue
-                link = self._conn.link
-                if link is not None and not link.over:
-                    await asyncio.shield(link.lost)
-                    if self._conn.state.now in (SessionState.CLOSED, SessionState.GAVE_UP):
-                        continue
-                closed = link.closed if link is not None else None
-                ready_at = link.ready_at if link is not None else None
-                action = policy.lost(closed, ready_at, loop.time())
-                if policy.last_error is not None:
-                    self._conn.last_error = policy.last_error
-                await self._reconnect(policy, action)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a bug: make it visible rather than hang silently
-            logger.exception("the realtime supervisor failed")
-            self._conn.give_up(exc)
-
-    async def _reconnect(self, policy: ReconnectPolicy, action: Retry | GiveUp) -> None:
-        """Carry out the policy's answers until connected or given up."""
-        attempt = 0
-        while True:
-            if isinstance(action, GiveUp):
-                self._conn.give_up(action.error)
-                return
-            self._conn.state.set(SessionState.RECONNECTING)
-            await asyncio.sleep(action.delay)
-            attempt += 1
-            self._conn.stale_login = self._conn.stale_login or action.fresh_login
-            try:
-                await self._conn.establish()
-            except (DirectusError, OSError) as exc:
-                self._conn.last_error = exc
-                await self._conn.drop_current("reconnect attempt failed")
-                logger.info("reconnect attempt %d failed: %s", attempt, exc)
-                action = policy.failed(exc, fatal=self._conn.fatal(exc))
-                continue
-            self._reconnects += 1
-            logger.info("reconnected after %d attempt(s)", attempt)
-            return
-
-    async def _keep_tokens(self) -> None:
-        """Refresh the access token a little before it expires, while READY."""
-        while self._conn.state.now is not SessionState.CLOSED:
-            wait = self._conn.auth.seconds_to_refresh()
-            if wait > 0:
-                await asyncio.sleep(min(wait, 30.0))
-                continue
-            link = self._conn.link
-            if self._conn.state.now is SessionState.READY and link is not None:
-                await asyncio.shield(self._conn.renewal.start(link, "expiring"))
-            elif (renewing := self._conn.renewal.task) is not None and not renewing.done():
-                await asyncio.shield(renewing)
-            else:
-                # Reconnecting refreshes by itself; look again once READY.
-                await self.wait_for_state(SessionState.READY, SessionState.CLOSED)
-
     async def _shutdown(self, *, revoke: Literal["raise", "quiet"]) -> None:
         if self._conn.state.now is SessionState.CLOSED:
             return
         was_idle = self._conn.state.now is SessionState.IDLE
-        self._conn.closing = True
-        background = (self._supervisor, self._keeper, self._conn.renewal.task)
-        tasks = [task for task in background if task is not None]
-        for task in tasks:
-            task.cancel()
-        self._conn.state.set(SessionState.CLOSED)
-        await self._conn.drop_current("closed", graceful=True)
-        # Sockets a login or reconnect is still opening: theirs to drop, but not later.
-        for link in list(self._conn.opening):
-            self._conn.abort(link, "closed")
-        spawned = self._conn.spawned()  # every link's reader, writer and watchdog too
-        for task in (*tasks, *spawned):
-            task.cancel()
-        await asyncio.gather(*tasks, *spawned, return_exceptions=True)
-        self._conn.pending.fail_all(SessionClosed("the realtime session was closed"))
-        for sub in list(self._conn.subscriptions.values()):
-            sub.close()
-        self._conn.subscriptions.clear()
+        await self._conn.shut_down(self._supervisor.tasks())
         try:
             if not was_idle:
                 timeout = self._conn.connect_timeout

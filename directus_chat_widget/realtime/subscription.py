@@ -1,33 +1,27 @@
 """A live subscription: an async iterator of events, plus listeners.
 
 A :class:`Subscription` outlives the socket it was made on: after a reconnect
-the session subscribes again under the same uid and reads what was created
-meanwhile (ids above what this subscription has seen), delivering those rows as
-``create`` events marked ``replayed``. Create events are de-duplicated by id,
-so a row is delivered once even when it comes both live and from the backfill.
-
-The bookkeeping for that is pure and lives here: which ids were seen, and from
-which id a backfill must read (:attr:`Subscription.backfill_floor`). Events from
-the server can arrive slightly out of id order (Directus re-reads each event's
-rows concurrently), so the floor is the lowest of the last few ids seen, not
-the highest: a row still in flight below the highest is read again, and the
-de-duplication drops what was already delivered.
+the session subscribes again under the same uid and reads back what was
+missed, delivering it as events marked ``replayed``. Create events are
+de-duplicated by id and updates by ``date_updated``, so a change is delivered
+once even when it comes both live and from the backfill. That bookkeeping is
+pure and lives in :class:`._marks.RowMarks` (``subscription.marks``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._callbacks import CallbackList
 from ..errors import DirectusError
+from ._marks import UPDATED_FIELD, RowMarks
 from .protocol import Event, Key, SubscriptionEvent
 
-__all__ = ["Subscription", "SubscriptionStatus", "with_id_field"]
+__all__ = ["UPDATED_FIELD", "Subscription", "SubscriptionStatus", "with_id_field"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +47,8 @@ class SubscriptionStatus:
     error: DirectusError | None = None
 
 
-# How many recent ids bound the backfill floor; events further out of order than
-# this are not expected (Directus dispatches each event as soon as it is stored).
-_RECENT = 32
-# How many delivered ids are remembered for de-duplication.
-_SEEN = 4096
 # Events kept for iteration; past this the oldest go (listeners still see all).
 _BUFFER = 1000
-# The field whose value says when a row last changed; a gap is read back from it.
-UPDATED_FIELD = "date_updated"
 
 
 class _End:
@@ -99,10 +86,9 @@ class Subscription:
         self.collection = collection
         self.query: dict[str, Any] | None = dict(query) if query is not None else None
         self.event = event
-        self.last_id: int | None = None
         self.active = False
         self.closed = False
-        self.since: int | None = None
+        self.marks = RowMarks()
         self.initial: tuple[dict[str, Any], ...] | None = None
         self._unsubscribe = unsubscribe
         self._listeners: CallbackList[[SubscriptionEvent]] = CallbackList(
@@ -113,8 +99,6 @@ class Subscription:
         self._queue: asyncio.Queue[SubscriptionEvent | _End] = asyncio.Queue()
         self._overflowed = False
         self._waiting = 0
-        self._seen: OrderedDict[Key, None] = OrderedDict()
-        self._recent: deque[int] = deque(maxlen=_RECENT)
         self._held: list[SubscriptionEvent] | None = None
         self._status: CallbackList[[SubscriptionStatus]] = CallbackList(
             f"a status listener of the {collection} subscription"
@@ -123,14 +107,7 @@ class Subscription:
         # ones waiting now and any started later, until the session is back.
         self._failure: DirectusError | None = None
         self._in_gap = False
-        # The newest UPDATED_FIELD value delivered (ISO text), per row and overall.
-        self._versions: OrderedDict[Key, str] = OrderedDict()
-        self.updated_mark: str | None = None
-        self.updates_known = False  # updated_mark was set from the server at least once
         self._tracker: Callable[[], list[Key]] | None = None
-        # Floors owed a read-back (see owe()), by a number that pays each one back.
-        self._owed: dict[int, int] = {}
-        self._next_debt = 0
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "active" if self.active else "pending"
@@ -207,53 +184,11 @@ class Subscription:
     def known_ids(self) -> list[Key]:
         if self._tracker is not None:
             return list(self._tracker())
-        return list(self._seen)
-
-    def note_updated(self, mark: str | None) -> None:
-        """The newest change the server had when the subscription started (None: none)."""
-        self.updates_known = True
-        if mark is not None and (self.updated_mark is None or mark > self.updated_mark):
-            self.updated_mark = mark
+        return self.marks.known()
 
     @property
-    def backfill_floor(self) -> int | None:
-        """Read rows with ids above this after a reconnect; None: nothing to go by.
-
-        Never above a floor still owed a read-back (:meth:`owe`).
-        """
-        floor = min(self._recent) if self._recent else self.since
-        if self._owed:
-            lowest = min(self._owed.values())
-            return lowest if floor is None else min(floor, lowest)
-        return floor
-
-    def owe(self) -> tuple[int, int] | None:
-        """Rows above today's floor may have been dropped: keep the floor until repaid.
-
-        Returns ``(debt, floor)``: read the rows above ``floor``, then
-        :meth:`repay` ``debt``. Until then :attr:`backfill_floor` stays at or
-        below it, so a read-back that fails (the socket is lost in the middle)
-        is done by the next reconnect's. None: there is no floor to go by.
-        """
-        floor = self.backfill_floor
-        if floor is None:
-            return None
-        self._next_debt += 1
-        self._owed[self._next_debt] = floor
-        return self._next_debt, floor
-
-    def owing(self) -> tuple[int, ...]:
-        """The debts not yet repaid (a backfill from :attr:`backfill_floor` repays them all)."""
-        return tuple(self._owed)
-
-    def repay(self, *debts: int) -> None:
-        """The read-backs of ``debts`` are done."""
-        for debt in debts:
-            self._owed.pop(debt, None)
-
-    def note_since(self, since: int | None) -> None:
-        """The highest id that existed when the subscription started (None: empty)."""
-        self.since = since if since is not None else 0
+    def last_id(self) -> int | None:
+        return self.marks.last_id
 
     def hold(self) -> None:
         """Buffer live events while a backfill runs, so rows come out in id order."""
@@ -274,17 +209,15 @@ class Subscription:
             self._held.append(event)
             return False
         if event.event == "create":
-            event = self._fresh(event)
+            event = self.marks.fresh(event)
             if not event.data:
                 return False
-            self._note_versions(event.data)
         elif event.event == "update":
-            event = self._newer(event)
+            event = self.marks.newer(event)
             if not event.data:
                 return False
         else:
-            for key in event.keys:
-                self._versions.pop(key, None)
+            self.marks.forget_versions(event.keys)
         self._listeners(event)
         self._enqueue(event)
         return True
@@ -345,63 +278,6 @@ class Subscription:
         self._failure = None
         self._queue.put_nowait(_End(error))
         self._status(SubscriptionStatus("ended", error))
-
-    def _fresh(self, event: SubscriptionEvent) -> SubscriptionEvent:
-        rows, keys = [], []
-        for row in event.data:
-            key = row.get("id")
-            if isinstance(key, (int, str)) and not isinstance(key, bool):
-                if key in self._seen:
-                    continue
-                keys.append(key)
-            rows.append(row)
-        self._note_ids(keys)
-        if len(rows) == len(event.data):
-            return event
-        return SubscriptionEvent(event.uid, "create", tuple(rows), tuple(keys), event.replayed)
-
-    def _newer(self, event: SubscriptionEvent) -> SubscriptionEvent:
-        """``event`` without rows already delivered at the same version."""
-        rows = [
-            row
-            for row in event.data
-            if not (
-                isinstance(row.get(UPDATED_FIELD), str)
-                and self._versions.get(row.get("id", "")) == row[UPDATED_FIELD]
-            )
-        ]
-        self._note_versions(rows)
-        for row in rows:  # an update makes a row known, but never moves the floor
-            key = row.get("id")
-            if isinstance(key, (int, str)) and not isinstance(key, bool):
-                self._seen[key] = None
-        if len(rows) == len(event.data):
-            return event
-        keys = tuple(row["id"] for row in rows if row.get("id") is not None)
-        return SubscriptionEvent(event.uid, "update", tuple(rows), keys, event.replayed)
-
-    def _note_versions(self, rows: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> None:
-        for row in rows:
-            stamp, key = row.get(UPDATED_FIELD), row.get("id")
-            if not isinstance(stamp, str) or key is None:
-                continue
-            self._versions[key] = stamp
-            self._versions.move_to_end(key)
-            if self.updated_mark is None or stamp > self.updated_mark:
-                self.updated_mark = stamp
-        while len(self._versions) > _SEEN:
-            self._versions.popitem(last=False)
-
-    def _note_ids(self, keys: tuple[Key, ...] | list[Key]) -> None:
-        for key in keys:
-            self._seen[key] = None
-            self._seen.move_to_end(key)
-            if isinstance(key, int):
-                self._recent.append(key)
-                if self.last_id is None or key > self.last_id:
-                    self.last_id = key
-        while len(self._seen) > _SEEN:
-            self._seen.popitem(last=False)
 
 
 def with_id_field(query: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -1,0 +1,121 @@
+"""The session's background: bring a new socket when one dies, renew tokens in time.
+
+:class:`Supervisor` carries out :class:`.machine.ReconnectPolicy`'s answers
+(wait and retry, with fresh tokens or not, or give up) and lives as long as
+the session, not a socket: while GAVE_UP it waits for a manual reconnect or a
+login. Its token keeper renews the access token a little before it expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from ..errors import DirectusError
+from ._connection import Connection
+from .machine import GiveUp, ReconnectPolicy, Retry
+from .state import SessionState
+
+__all__ = ["Supervisor"]
+
+logger = logging.getLogger(__name__)
+
+
+class Supervisor:
+    """Reconnects and token renewal for ``conn``; ``delays`` is the retry schedule."""
+
+    def __init__(self, conn: Connection, delays: Iterable[float]) -> None:
+        self._conn = conn
+        self._delays = delays
+        self._watcher: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        # How many times a socket was re-established after a loss.
+        self.reconnects = 0
+
+    def start(self) -> None:
+        """Start watching (after a login or a manual reconnect); running tasks are kept."""
+        if self._conn.state.now is SessionState.CLOSED:
+            return
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._supervise(), name="dcw-supervisor")
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.create_task(self._keep_tokens(), name="dcw-token-keeper")
+
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """The running background tasks (close() cancels and awaits them)."""
+        return [task for task in (self._watcher, self._keeper) if task is not None]
+
+    async def _supervise(self) -> None:
+        """Watch the socket of the moment and bring a new one when it dies.
+
+        Lives as long as the session (while GAVE_UP it waits for a manual
+        reconnect or login), so a socket lost at any moment is noticed. What
+        to do after a loss is the policy's decision (:mod:`.machine`).
+        """
+        conn = self._conn
+        loop = asyncio.get_running_loop()
+        policy = ReconnectPolicy(self._delays)
+        try:
+            while conn.state.now is not SessionState.CLOSED:
+                if conn.state.now is SessionState.GAVE_UP:
+                    await conn.state.wait_for(SessionState.READY, SessionState.CLOSED)
+                    policy.restart()
+                    continue
+                link = conn.link
+                if link is not None and not link.over:
+                    await asyncio.shield(link.lost)
+                    if conn.state.now in (SessionState.CLOSED, SessionState.GAVE_UP):
+                        continue
+                closed = link.closed if link is not None else None
+                ready_at = link.ready_at if link is not None else None
+                action = policy.lost(closed, ready_at, loop.time())
+                if policy.last_error is not None:
+                    conn.last_error = policy.last_error
+                await self._reconnect(policy, action)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug: make it visible rather than hang silently
+            logger.exception("the realtime supervisor failed")
+            conn.give_up(exc)
+
+    async def _reconnect(self, policy: ReconnectPolicy, action: Retry | GiveUp) -> None:
+        """Carry out the policy's answers until connected or given up."""
+        conn = self._conn
+        attempt = 0
+        while True:
+            if isinstance(action, GiveUp):
+                conn.give_up(action.error)
+                return
+            conn.state.set(SessionState.RECONNECTING)
+            await asyncio.sleep(action.delay)
+            attempt += 1
+            conn.stale_login = conn.stale_login or action.fresh_login
+            try:
+                await conn.establish()
+            except (DirectusError, OSError) as exc:
+                conn.last_error = exc
+                await conn.drop_current("reconnect attempt failed")
+                logger.info("reconnect attempt %d failed: %s", attempt, exc)
+                action = policy.failed(exc, fatal=conn.fatal(exc))
+                continue
+            self.reconnects += 1
+            logger.info("reconnected after %d attempt(s)", attempt)
+            return
+
+    async def _keep_tokens(self) -> None:
+        """Refresh the access token a little before it expires, while READY."""
+        conn = self._conn
+        while conn.state.now is not SessionState.CLOSED:
+            wait = conn.auth.seconds_to_refresh()
+            if wait > 0:
+                await asyncio.sleep(min(wait, 30.0))
+                continue
+            link = conn.link
+            if conn.state.now is SessionState.READY and link is not None:
+                await asyncio.shield(conn.renewal.start(link, "expiring"))
+            elif (renewing := conn.renewal.task) is not None and not renewing.done():
+                await asyncio.shield(renewing)
+            else:
+                # Reconnecting refreshes by itself; look again once READY.
+                await conn.state.wait_for(SessionState.READY, SessionState.CLOSED)
