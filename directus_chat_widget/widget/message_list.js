@@ -121,7 +121,8 @@ function addCopyButton(pre) {
     }, COPY_NOTE_MS);
   };
   button.addEventListener("click", () => {
-    copyText(code.textContent).then(
+    // The block's text without the newline that ends every fence.
+    copyText(code.textContent.replace(/\n$/, "")).then(
       () => note("Copied", false),
       () => note("Copy failed", true),
     );
