@@ -6,8 +6,9 @@ a message's text to the page), with every payload of ``tests/hostile`` plus a
 code block and some math. Then, with Chromium watching: no dialog opened, the
 page never navigated, no request left for another origin, and every element
 in the list is one the policy allows (what KaTeX put in a math placeholder
-is checked apart: KaTeX made it from TeX held as text, with trust off). Last, the code block's Copy button
-copies, and says "Copy failed" when there is no clipboard.
+is checked apart: KaTeX made it from TeX held as text, with trust off).
+Last, the code block's Copy button copies, and says "Copy failed" when there
+is no clipboard.
 """
 
 from __future__ import annotations
