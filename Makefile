@@ -32,7 +32,7 @@ check: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python bench/latency.py && $(BIN)/python bench/widget.py
+	$(BIN)/python bench/latency.py && $(BIN)/python bench/widget.py && $(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

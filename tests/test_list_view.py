@@ -727,7 +727,49 @@ async def test_every_text_reads_at_4_5_to_1_in_jupyterlabs_themes(
         worst = min(found, key=lambda f: f["ratio"])
         print(f"  {kind:24} {worst['ratio']:6.2f}  {worst['color']} on {worst['background']}")
     low = [(kind, f) for kind, found in ratios.items() for f in found if f["ratio"] < 4.5]
-    assert low == []
+    assert low == [], low
     await page.eval_on_selector(".dcw-list-scroller", "(s) => { s.scrollTop = s.scrollHeight; }")
     await next_frame(page)
     await shoot(page, f"list-{theme}.png")
+
+
+# -- rich messages ------------------------------------------------------------------------
+
+RICH = (
+    "**Read** [the docs](https://example.org) and run `pip install x`:\n\n"
+    "```python\n@cache\ndef f(x: int) -> str:  # a comment\n"
+    "    return f'{x!r}' + \"s\" * 2 if x is not None else len([1.5, 0x1F])\n```\n\n"
+    "> quoted\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+)
+# What rendered Markdown shows, each against what it sits on.
+RICH_READABLE = {
+    "text": ".dcw-msg-rich p, .dcw-msg-rich td, .dcw-msg-rich blockquote",
+    "link": ".dcw-msg-rich a",
+    "inline code": ".dcw-msg-rich :not(pre) > code",
+    "code tokens": ".dcw-code pre span, .dcw-code pre code",
+    "copy button": "button.dcw-copy",
+}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+async def test_rich_messages_read_in_jupyterlabs_themes(
+    chromium_page: Any, monkeypatch: pytest.MonkeyPatch, theme: str
+) -> None:
+    page = chromium_page
+    store, shown, relay = await open_list(page, monkeypatch, css=lab_theme_css(theme))
+    shown.apply(store.add_rows([row(1, GRACE, RICH), row(2, ADA, RICH)]))
+    await relay.pump()
+    assert await page.locator(".dcw-msg-rich .dcw-code").count() == 2
+    print(f"\n{theme}:")
+    low = []
+    for kind, selector in RICH_READABLE.items():
+        found = await page.evaluate(CONTRAST_JS, selector)
+        assert found, f"nothing matched for {kind}"
+        worst = min(found, key=lambda f: f["ratio"])
+        print(
+            f"  {kind:14} {worst['ratio']:6.2f}  {worst['color']} on {worst['background']}"
+            f"  {worst['text']!r}"
+        )
+        low += [(kind, f["text"], f["ratio"]) for f in found if f["ratio"] < 4.5]
+    await shoot(page, f"list-rich-{theme}.png")
+    assert low == [], low

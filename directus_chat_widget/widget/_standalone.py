@@ -65,13 +65,15 @@ def standalone_page(module: str, state: dict[str, Any], *, css: str = "") -> str
     """HTML that renders ``widget/<module>.js`` (with its CSS) over ``state``.
 
     Args:
-        module: the file's stem, e.g. ``"message_list"``.
+        module: the file's stem, e.g. ``"message_list"`` (its CSS: ``message_list.css``
+            and ``message_list.*.css``).
         state: the synced traits the view reads (``max_nodes``...).
         css: more style sheet text, placed before the module's own.
     """
     esm = (_HERE / f"{module}.js").read_text(encoding="utf-8")
-    css_file = _HERE / f"{module}.css"
-    module_css = css_file.read_text(encoding="utf-8") if css_file.exists() else ""
+    # The module's style sheets: its own, then any part (message_list.rich.css).
+    sheets = [_HERE / f"{module}.css", *sorted(_HERE.glob(f"{module}.*.css"))]
+    module_css = "\n".join(f.read_text(encoding="utf-8") for f in sheets if f.exists())
     return _PAGE.format(
         title=module,
         extra=css.replace("</", "<\\/"),

@@ -100,6 +100,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             (default: ``RealtimeSession(config)``).
         page_size: messages per history read.
         max_nodes: the most messages a browser view keeps in its page.
+        markdown: render messages as (sanitized) Markdown; False shows raw text.
 
     Raises:
         ConfigError: no ``session_factory`` and no usable URL.
@@ -107,9 +108,11 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
     Attributes:
         status_bar, login_form, message_list, message_form, notice: the parts.
         stage: ``"login"`` or ``"chat"``: which parts are shown.
+        markdown: the Markdown switch, live (the list follows it).
     """
 
     stage = traitlets.Unicode("login")
+    markdown = traitlets.Bool(True)
 
     def __init__(
         self,
@@ -120,6 +123,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         session_factory: SessionFactory | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_nodes: int = DEFAULT_MAX_NODES,
+        markdown: bool = True,
         **kwargs: Any,
     ) -> None:
         if session_factory is None:
@@ -140,7 +144,8 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self.notice = widgets.HTML("")
         self.notice.add_class("dcw-notice")
         self.notice.layout.display = "none"
-        super().__init__(**kwargs)
+        super().__init__(markdown=markdown, **kwargs)
+        traitlets.dlink((self, "markdown"), (self.message_list, "markdown"))
         self._owner = OwnerLoop()
         for part in (self.status_bar, self.login_form, self.message_list, self.message_form):
             self._owner.adopt(part)

@@ -4,7 +4,10 @@
 // after it ("next"), so a view places it without knowing the whole list. A
 // view keeps at most `max_nodes` message nodes: appends drop the oldest nodes,
 // an older page drops the newest (the view is then "detached" from the latest
-// message until the reader jumps back). Every text is set with textContent.
+// message until the reader jumps back). Every text is set with textContent,
+// but for a message's "html": Markdown Python rendered and sanitized against
+// its allow-list. The view adds a copy button to each code block and
+// typesets math placeholders with KaTeX, which Python sends when first asked.
 //
 // Grouping: a message whose author (author_id) and day match the message
 // above it, with no long pause between, is a follow-up and shows no name; the
@@ -24,6 +27,17 @@ const NEAR_BOTTOM_PX = 48;
 // A pause this long between one author's messages starts a new group.
 const GROUP_GAP_MS = 10 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
+const COPY_NOTE_MS = 2000;
+// KaTeX is loaded once per page, whichever chat asks first: its slot is global.
+const KATEX_SLOT = Symbol.for("directus-chat-widget.katex");
+const KATEX_OPTIONS = {
+  throwOnError: false, // a typo shows as red TeX, not an exception
+  trust: false, // no \href, \url, \includegraphics, \htmlClass...
+  strict: "ignore",
+  maxSize: 10, // em: no \rule or \kern the size of the page
+  maxExpand: 500, // macro expansions: no exponential \def
+  output: "htmlAndMathml",
+};
 
 function newViewId() {
   // crypto.randomUUID needs a secure context; plain http on a LAN is not one.
@@ -78,6 +92,93 @@ function element(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+// -- rich messages ---------------------------------------------------------------
+
+async function copyText(text) {
+  const clipboard = globalThis.navigator && globalThis.navigator.clipboard;
+  // Absent outside a secure context (plain http on a LAN): say so, do not throw.
+  if (!clipboard || typeof clipboard.writeText !== "function") throw new Error("no clipboard");
+  await clipboard.writeText(text);
+}
+
+// A code block with a button that copies it; a short note on the button says how it went.
+function addCopyButton(pre) {
+  const code = pre.querySelector("code") || pre;
+  const box = element("div", "dcw-code");
+  const button = element("button", "dcw-copy", "Copy");
+  button.type = "button";
+  button.setAttribute("aria-label", "Copy code");
+  let timer = null;
+  const note = (label, failed) => {
+    clearTimeout(timer);
+    button.textContent = label;
+    button.classList.toggle("dcw-copy-failed", failed);
+    timer = setTimeout(() => {
+      button.textContent = "Copy";
+      button.classList.remove("dcw-copy-failed");
+    }, COPY_NOTE_MS);
+  };
+  button.addEventListener("click", () => {
+    // The block's text without the newline that ends every fence.
+    copyText(code.textContent.replace(/\n$/, "")).then(
+      () => note("Copied", false),
+      () => note("Copy failed", true),
+    );
+  });
+  pre.replaceWith(box);
+  box.append(button, pre);
+}
+
+function katexSlot() {
+  if (!globalThis[KATEX_SLOT]) {
+    let settle;
+    const ready = new Promise((resolve) => {
+      settle = resolve;
+    });
+    globalThis[KATEX_SLOT] = { asked: false, settled: false, ready, settle };
+  }
+  return globalThis[KATEX_SLOT];
+}
+
+// Python's answer to "katex": its CSS into the page once, the module imported.
+async function installKatex(msg) {
+  const slot = katexSlot();
+  if (slot.settled) return;
+  slot.settled = true;
+  try {
+    const style = document.createElement("style");
+    style.dataset.dcwKatex = "";
+    style.textContent = String(msg.css || "");
+    document.head.append(style);
+    const blob = new Blob([String(msg.module || "")], { type: "text/javascript" });
+    const url = URL.createObjectURL(blob);
+    try {
+      slot.settle((await import(url)).default);
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  } catch (error) {
+    console.warn("directus-chat-widget: KaTeX did not load; math stays TeX", error);
+    slot.settle(null);
+  }
+}
+
+function typeset(katex, node) {
+  for (const math of node.querySelectorAll(".dcw-math")) {
+    if (math.dataset.tex !== undefined) continue; // done
+    const tex = math.textContent;
+    math.dataset.tex = tex;
+    try {
+      katex.render(tex, math, {
+        ...KATEX_OPTIONS,
+        displayMode: math.classList.contains("dcw-math-display"),
+      });
+    } catch (_) {
+      math.textContent = tex; // KaTeX's own failure: the source, as text
+    }
+  }
 }
 
 function render({ model, el }) {
@@ -149,7 +250,7 @@ function render({ model, el }) {
       model.send({ type: "discard", key: message.key });
     });
     const parts = { day, author, time, text, stateText, retry, discard };
-    const row = { node, parts, data: null, ms: null, start: true, dayStart: true };
+    const row = { node, parts, data: null, ms: null, start: true, dayStart: true, shown: null };
     rows.set(message.key, row);
     fill(row, message);
     return row;
@@ -179,7 +280,7 @@ function render({ model, el }) {
     else parts.time.removeAttribute("datetime");
     parts.time.title = full;
     const text = message.text == null ? "" : String(message.text);
-    parts.text.textContent = text;
+    showText(row, text, typeof message.html === "string" ? message.html : null);
     if (status === "pending") {
       parts.stateText.textContent = "Sending…";
     } else if (status === "failed") {
@@ -196,6 +297,34 @@ function render({ model, el }) {
     if (before && (before.author_id !== message.author_id || before.time !== message.time)) {
       touch(row.node);
     }
+  }
+
+  // The message's text, or its rendered Markdown: drawn again only when it changed.
+  function showText(row, text, html) {
+    const shown = html === null ? `t${text}` : `h${html}`;
+    if (row.shown === shown) return;
+    row.shown = shown;
+    const target = row.parts.text;
+    target.classList.toggle("dcw-msg-rich", html !== null);
+    if (html === null) {
+      target.textContent = text;
+      return;
+    }
+    target.innerHTML = html; // sanitized in the kernel: see _sanitize.py
+    for (const pre of target.querySelectorAll("pre")) addCopyButton(pre);
+    if (target.querySelector(".dcw-math")) withKatex((katex) => typeset(katex, target));
+  }
+
+  // Run `use(katex)` once KaTeX is here; the first view to need it asks Python.
+  function withKatex(use) {
+    const slot = katexSlot();
+    if (!slot.asked) {
+      slot.asked = true;
+      model.send({ type: "katex", view: viewId });
+    }
+    slot.ready.then((katex) => {
+      if (katex) use(katex);
+    });
   }
 
   // -- grouping ------------------------------------------------------------------
@@ -474,6 +603,10 @@ function render({ model, el }) {
   function onCustom(msg) {
     if (!msg || typeof msg !== "object" || typeof msg.type !== "string") return;
     if (msg.view != null && msg.view !== viewId) return; // another view's answer
+    if (msg.type === "katex") {
+      installKatex(msg);
+      return;
+    }
     if ("first" in msg) storeFirst = msg.first;
     if ("older" in msg) storeOlder = Boolean(msg.older);
     const messages = Array.isArray(msg.messages) ? msg.messages : [];

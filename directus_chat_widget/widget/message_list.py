@@ -15,6 +15,7 @@ others ignore it)::
       {"type": "snapshot", "view": id|None, "messages": [...]}   the last N: (re)start a view
       {"type": "page", "view": id, "messages": [...]}            older ones a view asked for
       {"type": "older", "view": id|None}                         paging finished
+      {"type": "katex", "view": id, "module": js, "css": css}      KaTeX, asked for
     each also carries "first" (the key of the oldest message Python holds) and
     "older" (whether the server has older ones still), from which a view knows
     whether to offer "load older".
@@ -23,8 +24,9 @@ others ignore it)::
       {"type": "snapshot", "view": id}            a new view (first render, re-render, reload)
       {"type": "load_older", "view": id, "before": key|None}
       {"type": "retry", "key": key}  /  {"type": "discard", "key": key}
+      {"type": "katex", "view": id}               a message holds math: send KaTeX
 
-A message on the wire: ``{"key", "text", "author", "author_id", "own", "time"
+A message on the wire: ``{"key", "text", "html", "author", "author_id", "own", "time"
 (ISO 8601 UTC or null), "status" ("sent"|"pending"|"failed"), "error",
 "next"}``. ``author`` is the name to show (a first name, so two people may
 share it); ``author_id`` is who wrote it (the user's id, null when unknown),
@@ -32,6 +34,11 @@ and is what the browser groups consecutive messages by: one name over a run
 by the same ``author_id``, never a run across a null one. The browser formats
 ``time`` in the reader's timezone (and draws a date line where the reader's
 day changes) and sets every text with ``textContent``: content is never markup.
+
+The one exception is ``html``: a message's Markdown, rendered in the kernel
+once (see ``_markdown.py``) and sanitized against an explicit allow-list (see
+``_sanitize.py``); null when the text has no Markdown in it or ``markdown`` is
+off, and then the view shows ``text`` as text, as ever.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ import traitlets
 
 from .._callbacks import CallbackList
 from ..chat.store import UNKNOWN_AUTHOR, ChatMessage, StoreChange
+from ._katex import katex_assets
+from ._markdown import RenderCache
 
 __all__ = ["DEFAULT_MAX_NODES", "MessageList", "first_name"]
 
@@ -86,14 +95,22 @@ class MessageList(anywidget.AnyWidget):
 
     Attributes:
         own_id: the logged-in user's id: their messages are marked ``own``.
+        markdown: render messages as Markdown (True) or show every one as raw
+            text (False); switching it restarts every view.
     """
 
     _esm = _HERE / "message_list.js"
-    _css = _HERE / "message_list.css"
+    # The list's own style, then the rendered Markdown's (code, tables, math).
+    _css = "\n".join(
+        (_HERE / name).read_text(encoding="utf-8")
+        for name in ("message_list.css", "message_list.rich.css")
+    )
 
     max_nodes = traitlets.Int(DEFAULT_MAX_NODES).tag(sync=True)
     empty_text = traitlets.Unicode("No messages yet.").tag(sync=True)
     height = traitlets.Unicode("360px").tag(sync=True)
+    # Python decides what is rendered: the browser only sees "html" or not.
+    markdown = traitlets.Bool(True)
 
     def __init__(
         self,
@@ -112,6 +129,7 @@ class MessageList(anywidget.AnyWidget):
         self._keys: list[str] = []  # display order, as the room has it
         self._by_key: dict[str, ChatMessage] = {}
         self._has_older = False
+        self._rendered = RenderCache()
         self._older_callbacks: CallbackList[[str]] = CallbackList("a load-older callback")
         self._retry_callbacks: CallbackList[[str]] = CallbackList("a retry callback")
         self._discard_callbacks: CallbackList[[str]] = CallbackList("a discard callback")
@@ -176,6 +194,8 @@ class MessageList(anywidget.AnyWidget):
             return
         if change.kind == "remove":
             self._remove(change.messages, change.indices)
+            for message in change.messages:
+                self._rendered.forget(message.key)
             self._emit({"type": "remove", "keys": [m.key for m in change.messages]})
             return
         for message, index in zip(change.messages, change.indices, strict=True):
@@ -196,6 +216,8 @@ class MessageList(anywidget.AnyWidget):
             self._has_older = has_older
         self._keys = [message.key for message in messages]
         self._by_key = {message.key: message for message in messages}
+        for key in self._rendered.keys() - self._by_key.keys():
+            self._rendered.forget(key)
         self._send_snapshot(None)
 
     def clear(self) -> None:
@@ -226,6 +248,9 @@ class MessageList(anywidget.AnyWidget):
             self._retry_callbacks(key)
         elif kind == "discard" and isinstance(key, str):
             self._discard_callbacks(key)
+        elif kind == "katex" and view is not None:
+            module, css = katex_assets()
+            self.send({"type": "katex", "view": view, "module": module, "css": css})
         # anything else (anywidget's own commands) is not ours
 
     def _serve_older(self, view: str, before: str | None) -> None:
@@ -248,6 +273,10 @@ class MessageList(anywidget.AnyWidget):
         else:
             self.older_loaded(view, has_older=self._has_older)
 
+    @traitlets.observe("markdown")
+    def _markdown_switched(self, _change: dict[str, Any]) -> None:
+        self._send_snapshot(None)  # every view draws every message again
+
     # -- internals -------------------------------------------------------------
 
     def _send_snapshot(self, view: str | None) -> None:
@@ -265,6 +294,7 @@ class MessageList(anywidget.AnyWidget):
         return {
             "key": message.key,
             "text": message.content,
+            "html": self._rendered.html(message.key, message.content) if self.markdown else None,
             "author": first_name(message),
             "author_id": message.author_id,
             "own": self.own_id is not None and message.author_id == self.own_id,
