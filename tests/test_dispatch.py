@@ -1,0 +1,188 @@
+"""Where each arriving frame goes, driven with frames alone: no server, no socket I/O.
+
+The connection is real; its socket is a recorder (what was sent, was it
+aborted). Requests are put "in flight" the way the writer does it. Each test
+feeds frames through :func:`protocol.parse` and :func:`dispatch`, as the
+reader does, and checks who was answered, failed or told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from directus_chat_widget.errors import Forbidden, ServerError
+from directus_chat_widget.realtime import protocol
+from directus_chat_widget.realtime._connection import Connection
+from directus_chat_widget.realtime._dispatch import dispatch
+from directus_chat_widget.realtime._link import Link
+from directus_chat_widget.realtime._pending import Request
+from directus_chat_widget.realtime.subscription import Subscription, SubscriptionStatus
+from directus_chat_widget.rest import DirectusRest
+
+
+class _Transport:
+    def __init__(self) -> None:
+        self.aborted = False
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+class RecordingSocket:
+    """Stands in for the websocket: keeps what is sent, never blocks."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.transport = _Transport()
+
+    async def send(self, text: str) -> None:
+        self.sent.append(json.loads(text))
+
+    async def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+async def wired() -> AsyncIterator[tuple[Connection, Link, RecordingSocket]]:
+    rest = DirectusRest("http://127.0.0.1:9", timeout=1.0)
+    conn = Connection(
+        websocket_url="ws://127.0.0.1:9/websocket",
+        rest=rest,
+        request_timeout=10.0,
+        connect_timeout=1.0,
+        heartbeat=None,
+        refresh_margin=None,
+        frame_rate=None,
+        dedupe_field="client_uid",
+    )
+    socket = RecordingSocket()
+    loop = asyncio.get_running_loop()
+    link = Link(1, socket, loop.time(), loop.create_future())  # type: ignore[arg-type]
+    conn.link = link
+    yield conn, link, socket
+    await conn.shut_down([])
+    await rest.aclose()
+
+
+def in_flight(conn: Connection, link: Link, kind: str, **extra: Any) -> Request:
+    """A request the writer has just sent on ``link``."""
+    loop = asyncio.get_running_loop()
+    uid = protocol.new_uid()
+    request = Request(uid, {"uid": uid}, kind, loop.create_future(), **extra)
+    conn.pending.add(request, queue=False)
+    link.occupy(request)
+    request.state, request.link, request.sent_at = "sent", link.number, loop.time()
+    # Closing the connection fails what is left; nobody awaits these here.
+    request.future.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return request
+
+
+def arrive(conn: Connection, link: Link, frame: dict[str, Any]) -> None:
+    dispatch(conn, link, protocol.parse(json.dumps(frame)))
+
+
+def error(kind: str, code: str, uid: str | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": kind,
+        "status": "error",
+        "error": {"code": code, "message": f"{code} here"},
+    }
+    if uid is not None:
+        frame["uid"] = uid
+    return frame
+
+
+async def test_a_reply_answers_the_request_of_its_uid_and_no_other(wired: Any) -> None:
+    conn, link, _ = wired
+    first, second = in_flight(conn, link, "items:read"), in_flight(conn, link, "subscribe")
+    arrive(conn, link, {"type": "items", "status": "ok", "uid": first.uid, "data": [{"id": 1}]})
+    arrive(conn, link, {"type": "items", "status": "ok", "uid": "nobody", "data": []})
+    assert first.future.result() == [{"id": 1}]
+    assert not second.future.done()
+
+
+async def test_a_uidless_forbidden_fails_the_one_items_request_in_flight(wired: Any) -> None:
+    conn, link, _ = wired
+    subscribing = in_flight(conn, link, "subscribe")
+    reading = in_flight(conn, link, "items:read")
+    arrive(conn, link, error("items", "FORBIDDEN"))
+    with pytest.raises(Forbidden, match="FORBIDDEN here"):
+        reading.future.result()
+    assert not subscribing.future.done()  # another gate: it cannot have earned it
+
+
+async def test_record_not_unique_never_fails_a_read(wired: Any) -> None:
+    conn, link, _ = wired
+    reading = in_flight(conn, link, "items:read")
+    arrive(conn, link, error("items", "RECORD_NOT_UNIQUE"))
+    assert not reading.future.done()  # only a write can break a unique constraint
+
+
+async def test_record_not_unique_on_a_plain_create_is_its_error(wired: Any) -> None:
+    conn, link, _ = wired
+    creating = in_flight(conn, link, "items:create", dedupe=None)
+    arrive(conn, link, error("items", "RECORD_NOT_UNIQUE"))
+    with pytest.raises(ServerError) as caught:
+        creating.future.result()
+    assert caught.value.code == "RECORD_NOT_UNIQUE"
+
+
+async def test_after_token_expired_a_forbidden_fails_nobody_and_renewal_starts(wired: Any) -> None:
+    conn, link, _ = wired
+    creating = in_flight(conn, link, "items:create", dedupe="abc")
+    arrive(conn, link, error("auth", "TOKEN_EXPIRED"))
+    assert link.expired_at is not None and conn.renewal.running
+    assert conn.stats["token_expired"] == 1
+    arrive(conn, link, error("items", "FORBIDDEN"))
+    assert not creating.future.done()  # earned as the public: resent after the re-auth
+    assert conn.stats["refused_as_public"] == 1
+
+
+async def test_a_refused_event_tells_each_live_subscription(wired: Any) -> None:
+    conn, link, _ = wired
+
+    async def forget(_: Subscription) -> None:
+        return None
+
+    sub = Subscription("s1", "messages", query=None, event=None, unsubscribe=forget)
+    sub.active = True
+    conn.subscriptions[sub.uid] = sub
+    told: list[SubscriptionStatus] = []
+    sub.on_status(told.append)
+    arrive(conn, link, error("subscribe", "FORBIDDEN"))
+    assert [status.kind for status in told] == ["refused"]
+    assert isinstance(told[0].error, Forbidden)
+
+
+async def test_events_go_to_their_subscription_once(wired: Any) -> None:
+    conn, link, _ = wired
+
+    async def forget(_: Subscription) -> None:
+        return None
+
+    sub = Subscription("s1", "messages", query=None, event=None, unsubscribe=forget)
+    sub.active = True
+    conn.subscriptions[sub.uid] = sub
+    seen: list[Any] = []
+    sub.add_listener(lambda event: seen.extend(row["id"] for row in event.data))
+    event = {"type": "subscription", "event": "create", "uid": "s1", "data": [{"id": 7}]}
+    arrive(conn, link, event)
+    arrive(conn, link, event)  # the same row again (live and backfill): once
+    arrive(conn, link, {**event, "uid": "someone-else", "data": [{"id": 8}]})
+    assert seen == [7]
+    assert conn.known.highest("messages") == 7
+
+
+async def test_a_ping_is_answered_and_nonsense_is_dropped(wired: Any) -> None:
+    conn, link, socket = wired
+    arrive(conn, link, {"type": "ping"})
+    dispatch(conn, link, protocol.parse("not json at all"))
+    dispatch(conn, link, protocol.parse(b"\xff\xfe"))
+    await asyncio.sleep(0)  # the pong goes out from a task
+    await asyncio.sleep(0)
+    assert socket.sent == [{"type": "pong"}]
