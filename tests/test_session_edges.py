@@ -354,3 +354,31 @@ async def test_an_edit_and_a_delete_in_a_kill_gap_are_seen_once(
         finally:
             await session.close()
             await b.close()
+
+
+# -- edits and deletes, as the chat-user policy allows ------------------------------------------
+
+
+async def test_update_and_delete_own_rows_only_and_a_repeated_delete_succeeds(
+    login: SessionFactory, demo_users: list[DemoUser], directus: LocalDirectus
+) -> None:
+    ada, grace = demo_users
+    a, g = await login(ada), await login(grace)
+    tag = marker()
+    watched = await g.subscribe("messages", query={"filter": {"content": {"_starts_with": tag}}})
+    seen: list[tuple[str, tuple[Any, ...]]] = []
+    watched.add_listener(lambda event: seen.append((event.event, event.keys)))
+    row = await a.create({"content": f"{tag}first"})
+    changed = await a.update(row["id"], {"content": f"{tag}second"})
+    assert changed["content"] == f"{tag}second" and changed["date_updated"]
+    with pytest.raises(Forbidden):
+        await g.update(row["id"], {"content": f"{tag}not yours"})
+    with pytest.raises(Forbidden):
+        await g.delete(row["id"])
+    with pytest.raises(TypeError, match="mapping"):
+        await a.update(row["id"], "just text")  # type: ignore[arg-type]
+    await a.delete(row["id"])
+    await a.delete(row["id"])  # gone already: done, as after a resend
+    assert await admin_rows(directus, tag) == []
+    await wait_until(lambda: ("delete", (row["id"],)) in seen, "the delete event")
+    assert [kind for kind, _ in seen] == ["create", "update", "delete"]

@@ -4,7 +4,8 @@ At run time each module imports only modules listed below it (the ones that
 work over a connection name its type for the type checker only)::
 
     session.py       RealtimeSession: the public async API
-    _supervisor.py   reconnects (as machine.py decides) and token renewal, for the session's life
+    _subscribing.py  starting and ending a subscription on the socket
+    _supervisor.py   login, reconnects (as machine.py decides), token renewal
     _connection.py   one socket at a time: open, authenticate, restore, read, watch, lose
     _opening.py      opening a socket and its auth handshake
     _dispatch.py     which request or subscription a frame belongs to

@@ -1,6 +1,6 @@
-"""The session's background: bring a new socket when one dies, renew tokens in time.
+"""The session's life: log in, bring a new socket when one dies, renew tokens in time.
 
-:class:`Supervisor` carries out :class:`.machine.ReconnectPolicy`'s answers
+:class:`Supervisor` logs in and reconnects on request, and carries out :class:`.machine.ReconnectPolicy`'s answers
 (wait and retry, with fresh tokens or not, or give up) and lives as long as
 the session, not a socket: while GAVE_UP it waits for a manual reconnect or a
 login. Its token keeper renews the access token a little before it expires.
@@ -32,6 +32,46 @@ class Supervisor:
         self._keeper: asyncio.Task[None] | None = None
         # How many times a socket was re-established after a loss.
         self.reconnects = 0
+
+    async def log_in(self, email: str, password: str) -> None:
+        """Log in over REST, open and authenticate a socket; READY, then watch it.
+
+        From IDLE, or from GAVE_UP (the subscriptions resume). On failure the
+        state goes back to where it was, and a new login is ended on the server.
+        """
+        conn = self._conn
+        resuming = conn.state.now is SessionState.GAVE_UP
+        conn.state.set(SessionState.CONNECTING)
+        try:
+            await conn.auth.login(email, password)
+            about = asyncio.gather(conn.load_user(), conn.load_server_info())
+            try:
+                await conn.establish(before_ready=about)
+            except BaseException:
+                about.cancel()
+                await asyncio.gather(about, return_exceptions=True)
+                raise
+        except BaseException as exc:
+            conn.last_error = exc
+            await conn.drop_current("login failed")
+            if not resuming:
+                await conn.auth.revoke(quiet=True, timeout=conn.connect_timeout)
+            conn.state.set(SessionState.GAVE_UP if resuming else SessionState.IDLE)
+            raise
+        self.start()
+
+    async def reconnect_now(self) -> None:
+        """One attempt to connect again after GAVE_UP (the state stays GAVE_UP if it fails)."""
+        conn = self._conn
+        try:
+            await conn.establish()
+        except BaseException as exc:
+            conn.last_error = exc
+            await conn.drop_current("manual reconnect failed")
+            conn.state.set(SessionState.GAVE_UP)
+            raise
+        self.reconnects += 1
+        self.start()
 
     def start(self) -> None:
         """Start watching (after a login or a manual reconnect); running tasks are kept."""

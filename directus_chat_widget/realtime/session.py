@@ -30,17 +30,15 @@ from types import TracebackType
 from typing import Any, Literal
 
 from ..config import ChatConfig, load_config
-from ..errors import (
-    DirectusError,
-    SessionClosed,
-)
+from ..errors import Forbidden, SessionClosed
 from ..rest import DirectusRest
-from . import _backfill, protocol
+from . import protocol
 from ._connection import Connection
 from ._flow import Backoff
+from ._subscribing import start_subscription
 from ._supervisor import Supervisor
 from .state import SessionState
-from .subscription import Subscription, with_id_field
+from .subscription import Subscription
 
 __all__ = ["RealtimeSession", "SessionState"]
 
@@ -197,25 +195,7 @@ class RealtimeSession:
             raise SessionClosed("this session is closed; make a new RealtimeSession")
         if self._conn.state.now not in (SessionState.IDLE, SessionState.GAVE_UP):
             raise RuntimeError(f"this session is already logged in ({self._conn.state.now.value})")
-        resuming = self._conn.state.now is SessionState.GAVE_UP
-        self._conn.state.set(SessionState.CONNECTING)
-        try:
-            await self._conn.auth.login(email, password)
-            about = asyncio.gather(self._conn.load_user(), self._conn.load_server_info())
-            try:
-                await self._conn.establish(before_ready=about)
-            except BaseException:
-                about.cancel()
-                await asyncio.gather(about, return_exceptions=True)
-                raise
-        except BaseException as exc:
-            self._conn.last_error = exc
-            await self._conn.drop_current("login failed")
-            if not resuming:
-                await self._conn.auth.revoke(quiet=True, timeout=self._conn.connect_timeout)
-            self._conn.state.set(SessionState.GAVE_UP if resuming else SessionState.IDLE)
-            raise
-        self._supervisor.start()
+        await self._supervisor.log_in(email, password)
 
     async def reconnect(self) -> None:
         """Connect again after ``GAVE_UP`` (one attempt); otherwise wait until READY.
@@ -230,15 +210,7 @@ class RealtimeSession:
         if self._conn.state.now is SessionState.IDLE:
             raise RuntimeError("log in first")
         if self._conn.state.now is SessionState.GAVE_UP:
-            try:
-                await self._conn.establish()
-            except BaseException as exc:
-                self._conn.last_error = exc
-                await self._conn.drop_current("manual reconnect failed")
-                self._conn.state.set(SessionState.GAVE_UP)
-                raise
-            self._supervisor.reconnects += 1
-            self._supervisor.start()
+            await self._supervisor.reconnect_now()
             return
         state = await self.wait_for_state(SessionState.READY, SessionState.GAVE_UP)
         if state is SessionState.GAVE_UP:
@@ -285,28 +257,7 @@ class RealtimeSession:
         """
         self._check_usable()
         name = collection or self.config.collection
-        sub = Subscription(
-            protocol.new_uid(),
-            name,
-            query=with_id_field(query),
-            event=event,
-            unsubscribe=self._forget_subscription,
-        )
-        self._conn.subscriptions[sub.uid] = sub
-        try:
-            frame = protocol.subscribe(name, sub.uid, event=event, query=sub.query)
-            init = await self._conn.wire.request(frame, "subscribe")
-            sub.active = True
-            sub.initial = init.data if isinstance(init, protocol.SubscriptionInit) else None
-            await _backfill.note_marks(self._conn, sub, since)
-        except BaseException:
-            self._conn.subscriptions.pop(sub.uid, None)
-            was_active = sub.active
-            sub.close()
-            if was_active and self._conn.state.now is SessionState.READY:
-                self._conn.spawn(self._quiet_unsubscribe(sub.uid))
-            raise
-        return sub
+        return await start_subscription(self._conn, name, query=query, event=event, since=since)
 
     def dedupe_field_for(self, collection: str | None = None) -> str | None:
         """The field :meth:`create` fills to make creates on ``collection`` exactly-once.
@@ -337,11 +288,7 @@ class RealtimeSession:
             ServerError: any other refusal (code and message kept).
             SessionClosed, SessionGaveUp
         """
-        if not isinstance(data, Mapping):
-            raise TypeError(
-                f"create() takes the item as a mapping, not {type(data).__name__}; "
-                "name the collection with create(data, collection=...)"
-            )
+        _check_mapping(data)
         self._check_usable()
         name = collection or self.config.collection
         payload = dict(data)
@@ -368,6 +315,46 @@ class RealtimeSession:
         frame = protocol.items(name, "read", protocol.new_uid(), query=query)
         return _as_rows(await self._conn.wire.request(frame, "items:read"))
 
+    async def update(
+        self, key: protocol.Key, data: Mapping[str, Any], *, collection: str | None = None
+    ) -> dict[str, Any]:
+        """Change the item ``key`` of ``collection`` (default: the config's); the stored row.
+
+        Held while not authenticated; resent after a reconnect when its reply
+        was lost (writing the same values twice is harmless).
+
+        Raises:
+            TypeError: ``data`` is not a mapping.
+            Forbidden: not yours, no such item, or a field you may not change.
+            InvalidPayload, RequestTimeout, ServerError, SessionClosed, SessionGaveUp
+        """
+        _check_mapping(data)
+        self._check_usable()
+        name = collection or self.config.collection
+        frame = protocol.items(name, "update", protocol.new_uid(), data=dict(data), id=key)
+        row = await self._conn.wire.request(frame, "items:update")
+        return dict(row) if isinstance(row, Mapping) else {"id": key}
+
+    async def delete(self, key: protocol.Key, *, collection: str | None = None) -> None:
+        """Delete the item ``key`` of ``collection`` (default: the config's).
+
+        Done when the item is gone: a delete resent after a lost reply finds it
+        gone already (the server then says FORBIDDEN) and succeeds.
+
+        Raises:
+            Forbidden: the item is there and not yours to delete.
+            RequestTimeout, ServerError, SessionClosed, SessionGaveUp
+        """
+        self._check_usable()
+        name = collection or self.config.collection
+        frame = protocol.items(name, "delete", protocol.new_uid(), id=key)
+        try:
+            await self._conn.wire.request(frame, "items:delete")
+        except Forbidden:
+            still = {"filter": {"id": {"_eq": key}}, "fields": ["id"], "limit": 1}
+            if await self.read(name, still):
+                raise
+
     def _check_usable(self) -> None:
         state = self._conn.state.now
         if state is SessionState.CLOSED:
@@ -392,19 +379,13 @@ class RealtimeSession:
             if self._owns_rest:
                 await self._conn.rest.aclose()
 
-    async def _quiet_unsubscribe(self, uid: str) -> None:
-        try:
-            await self._conn.wire.request(protocol.unsubscribe(uid), "unsubscribe")
-        except DirectusError as exc:
-            logger.debug("unsubscribe %s failed: %s", uid, exc)
 
-    async def _forget_subscription(self, sub: Subscription) -> None:
-        self._conn.subscriptions.pop(sub.uid, None)
-        if self._conn.link is not None and self._conn.state.now not in (
-            SessionState.CLOSED,
-            SessionState.GAVE_UP,
-        ):
-            await self._conn.wire.request(protocol.unsubscribe(sub.uid), "unsubscribe")
+def _check_mapping(data: object) -> None:
+    if not isinstance(data, Mapping):
+        raise TypeError(
+            f"the item goes as a mapping, not {type(data).__name__}; "
+            "name the collection with collection=..."
+        )
 
 
 def _as_rows(data: Any) -> list[dict[str, Any]]:
