@@ -82,6 +82,18 @@ def in_flight(conn: Connection, link: Link, kind: str, **extra: Any) -> Request:
     return request
 
 
+def live_subscription(conn: Connection) -> Subscription:
+    """A subscription to every event of ``messages``, active on ``conn``."""
+
+    async def forget(_: Subscription) -> None:
+        return None
+
+    sub = Subscription("s1", "messages", query=None, event=None, unsubscribe=forget)
+    sub.active = True
+    conn.subscriptions[sub.uid] = sub
+    return sub
+
+
 def arrive(conn: Connection, link: Link, frame: dict[str, Any]) -> None:
     dispatch(conn, link, protocol.parse(json.dumps(frame)))
 
@@ -145,13 +157,7 @@ async def test_after_token_expired_a_forbidden_fails_nobody_and_renewal_starts(w
 
 async def test_a_refused_event_tells_each_live_subscription(wired: Any) -> None:
     conn, link, _ = wired
-
-    async def forget(_: Subscription) -> None:
-        return None
-
-    sub = Subscription("s1", "messages", query=None, event=None, unsubscribe=forget)
-    sub.active = True
-    conn.subscriptions[sub.uid] = sub
+    sub = live_subscription(conn)
     told: list[SubscriptionStatus] = []
     sub.on_status(told.append)
     arrive(conn, link, error("subscribe", "FORBIDDEN"))
@@ -161,13 +167,7 @@ async def test_a_refused_event_tells_each_live_subscription(wired: Any) -> None:
 
 async def test_events_go_to_their_subscription_once(wired: Any) -> None:
     conn, link, _ = wired
-
-    async def forget(_: Subscription) -> None:
-        return None
-
-    sub = Subscription("s1", "messages", query=None, event=None, unsubscribe=forget)
-    sub.active = True
-    conn.subscriptions[sub.uid] = sub
+    sub = live_subscription(conn)
     seen: list[Any] = []
     sub.add_listener(lambda event: seen.extend(row["id"] for row in event.data))
     event = {"type": "subscription", "event": "create", "uid": "s1", "data": [{"id": 7}]}

@@ -93,16 +93,10 @@ async def find_stored(conn: Connection, link: Link, request: Request) -> dict[st
     """
     collection = request.collection or ""
     field_name = conn.known.dedupe_field
-    if request.dedupe is not None and field_name and conn.known.dedupe_usable(collection):
-        query = {"filter": {field_name: {"_eq": request.dedupe}}, "limit": 1}
-        frame = protocol.items(collection, "read", protocol.new_uid(), query=query)
-        try:
-            rows = await conn.wire.control(link, frame, "items:read")
-        except Forbidden:
-            conn.known.dedupe_works(collection, False)
-        else:
-            conn.known.dedupe_works(collection, True)
-            return rows[0] if isinstance(rows, list) and rows else None
+    if request.dedupe is not None and conn.known.dedupe_usable(collection):
+        found = await _rows_by_dedupe(conn, link, collection, [request.dedupe])
+        if found is not None:
+            return found[0] if found else None
     user = (conn.user or {}).get("id")
     data = request.frame.get("data")
     if user is None or not isinstance(data, dict):
@@ -210,19 +204,34 @@ async def _find_all_stored(
     looked_up: set[Request] = set()
     if field_name and len(collections) == 1 and len(by_value) > 1:
         collection = collections.pop() or ""
+        stored = None
         if conn.known.dedupe_usable(collection):
-            query = {"filter": {field_name: {"_in": list(by_value)}}, "limit": len(by_value)}
-            frame = protocol.items(collection, "read", protocol.new_uid(), query=query)
-            try:
-                rows = await conn.wire.control(link, frame, "items:read")
-            except Forbidden:
-                conn.known.dedupe_works(collection, False)
-            else:
-                looked_up.update(by_value.values())
-                for row in rows if isinstance(rows, list) else []:
-                    if isinstance(row, dict) and (hit := by_value.get(str(row.get(field_name)))):
-                        found[hit] = row
+            stored = await _rows_by_dedupe(conn, link, collection, list(by_value))
+        if stored is not None:
+            looked_up.update(by_value.values())
+            for row in stored:
+                if hit := by_value.get(str(row.get(field_name))):
+                    found[hit] = row
     for request in requests:
-        if request not in looked_up and (row := await find_stored(conn, link, request)):
-            found[request] = row
+        if request not in looked_up and (one := await find_stored(conn, link, request)):
+            found[request] = one
     return found
+
+
+async def _rows_by_dedupe(
+    conn: Connection, link: Link, collection: str, values: list[str]
+) -> list[dict[str, Any]] | None:
+    """The rows whose dedupe field holds one of ``values``; None: the field may not be read.
+
+    Either answer teaches the connection whether the collection has the field.
+    """
+    field_name = conn.known.dedupe_field
+    query = {"filter": {field_name: {"_in": values}}, "limit": len(values)}
+    frame = protocol.items(collection, "read", protocol.new_uid(), query=query)
+    try:
+        rows = await conn.wire.control(link, frame, "items:read")
+    except Forbidden:
+        conn.known.dedupe_works(collection, False)
+        return None
+    conn.known.dedupe_works(collection, True)
+    return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []

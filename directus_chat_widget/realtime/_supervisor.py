@@ -1,9 +1,10 @@
 """The session's life: log in, bring a new socket when one dies, renew tokens in time.
 
-:class:`Supervisor` logs in and reconnects on request, and carries out :class:`.machine.ReconnectPolicy`'s answers
-(wait and retry, with fresh tokens or not, or give up) and lives as long as
-the session, not a socket: while GAVE_UP it waits for a manual reconnect or a
-login. Its token keeper renews the access token a little before it expires.
+:class:`Supervisor` logs in and reconnects on request, and carries out
+:class:`.machine.ReconnectPolicy`'s answers (wait and retry, with fresh
+tokens or not, or give up). It lives as long as the session, not a socket:
+while GAVE_UP it waits for a manual reconnect or a login. Its token keeper
+renews the access token a little before it expires.
 """
 
 from __future__ import annotations
