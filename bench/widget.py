@@ -113,6 +113,7 @@ def edit_and_delete_bytes(
 
     The edited text is as long as the original plus " (edited)"; deletes go last.
     """
+
     def sent_by(step: Callable[[], None]) -> int:
         before = len(sizes)
         step()
