@@ -8,7 +8,10 @@ serialises to JSON as a kernel would):
 - widget: ``MessageList.apply`` for one appended message, timed alone;
 - store + widget: ``MessageStore.add_rows`` + ``apply``, the path one incoming
   message takes below the ChatRoom;
-- bytes on the wire per append, against what one synced list trait would send.
+- bytes on the wire per append, against what one synced list trait would send;
+- bytes on the wire per edit (someone's, arriving as one update; one's own,
+  shown at once as saving and then as stored: two updates) and per delete,
+  made in the middle of the full history.
 
 Browser side (Debian's Chromium via Playwright, if present): the list view on
 a standalone page fed the same custom messages; time for a new message to be
@@ -82,7 +85,7 @@ def per_append_us(count: int, step: Callable[[int], None]) -> list[float]:
 
 def python_side(count: int) -> dict[str, Any]:
     # Widget alone: the store's changes are made first, untimed.
-    store = MessageStore()
+    store = MessageStore(own_id="u-ada")  # the list's reader: her messages are hers to edit
     changes: list[StoreChange] = [store.add_rows([row(n)]) for n in range(1, count + 1)]
     widget, sizes, _ = metered_list()
     widget_us = per_append_us(count, lambda n: widget.apply(changes[n - 1]))
@@ -99,6 +102,44 @@ def python_side(count: int) -> dict[str, Any]:
         "both": both_us,
         "bytes": append_bytes,
         "full_trait": full_trait,
+        **edit_and_delete_bytes(store, widget, sizes, count),
+    }
+
+
+def edit_and_delete_bytes(
+    store: MessageStore, widget: MessageList, sizes: list[int], count: int
+) -> dict[str, list[int]]:
+    """Bytes sent to the browser per edit and per delete, in the middle of ``count`` messages.
+
+    The edited text is as long as the original plus " (edited)"; deletes go last.
+    """
+
+    def sent_by(step: Callable[[], None]) -> int:
+        before = len(sizes)
+        step()
+        return sum(sizes[before:])
+
+    middle = range(count // 2, count // 2 + max(2, min(200, count // 4)))
+    theirs = [n for n in middle if AUTHORS[n % 2]["id"] != widget.own_id]
+    mine = [n for n in middle if AUTHORS[n % 2]["id"] == widget.own_id]
+    edited = {"content": "", "date_updated": "2026-11-30T00:00:00.000Z"}
+
+    def server_edit(n: int) -> None:
+        widget.apply(
+            store.add_rows([{**row(n), **edited, "content": f"{row(n)['content']} (edited)"}])
+        )
+
+    def own_edit(n: int) -> None:
+        message = store.by_id(n)
+        assert message is not None and message.own
+        text = f"{message.content} (edited)"
+        widget.apply(store.start_saving(message.key, "edit", text))
+        widget.apply(store.end_saving(message.key, {**row(n), **edited, "content": text}))
+
+    return {
+        "edit_bytes": [sent_by(lambda n=n: server_edit(n)) for n in theirs],
+        "own_edit_bytes": [sent_by(lambda n=n: own_edit(n)) for n in mine],
+        "delete_bytes": [sent_by(lambda n=n: widget.apply(store.remove_ids([n]))) for n in middle],
     }
 
 
@@ -233,6 +274,15 @@ def main() -> None:
         f"{'one synced list trait at the end':34}{'':10}{py['full_trait']:10,}"
         f"{py['full_trait'] / last_b:11.0f}x"
     )
+    print(f"\nEdits and deletes in the middle of {count:,} messages: bytes to the browser (median)")
+    print(f"{'':34}{'bytes':>10}{'vs append':>12}")
+    for label, key in (
+        ("an edit arriving (one update)", "edit_bytes"),
+        ("own edit (saving + stored: 2)", "own_edit_bytes"),
+        ("a delete (one remove)", "delete_bytes"),
+    ):
+        size = median([float(b) for b in py[key]])
+        print(f"{label:34}{size:10.0f}{size / last_b:12.2f}")
 
     if args.no_browser:
         return

@@ -2,7 +2,9 @@
 
 ``start_lab`` runs ``python -m jupyterlab`` (this interpreter's, so the kit and
 its kernel are there) on a free 127.0.0.1 port over a scratch folder, with no
-news or update checks. :class:`LabPage` drives one notebook in Chromium:
+news or update checks. This checkout comes first on the Lab's PYTHONPATH (and so
+its kernels'): a test run from a git worktree drives that tree's widget, not
+the one the venv was installed from. :class:`LabPage` drives one notebook in Chromium:
 write it, open it, run its cells, and run code in its kernel exactly as a cell
 does (an execute request on the main shell), reading back what it printed.
 """
@@ -25,6 +27,7 @@ import httpx
 from support import TIMEOUT
 
 MS = int(TIMEOUT * 1000)  # Playwright counts in milliseconds
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -92,6 +95,9 @@ def start_lab(base: Path) -> Lab:
         "JUPYTER_DATA_DIR": str(home / "data"),
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         "JUPYTER_PLATFORM_DIRS": "1",
+        "PYTHONPATH": os.pathsep.join(
+            part for part in (str(REPO), os.environ.get("PYTHONPATH", "")) if part
+        ),
     }
     log = base / "lab.log"
     with log.open("wb") as out:

@@ -432,3 +432,82 @@ async def test_dark_theme_narrow_width_and_a_hidden_tab(
         arg=last,
         timeout=3 * MS,
     )
+
+
+@pytest.mark.integration
+async def test_edit_and_delete_own_messages_live_in_two_users_views(
+    notebook: LabPage, directus: LocalDirectus, demo_users: list[DemoUser]
+) -> None:
+    from playwright.async_api import expect
+
+    ada, grace = demo_users
+    page = notebook.page
+    name = notebook.lab.write_notebook(
+        "edits.ipynb", chat_cell(directus.url), chat_cell(directus.url, "other")
+    )
+    await notebook.open(name)
+    await notebook.run_cell(0)
+    await notebook.run_cell(1)
+    # The kernel imports this checkout's package (labdriver puts it on PYTHONPATH).
+    where = await notebook.execute("import directus_chat_widget as d\nprint(d.__file__)")
+    assert where.strip().startswith(str(Path(__file__).resolve().parents[1])), where
+    mine, theirs = page.locator(".dcw-chat").nth(0), page.locator(".dcw-chat").nth(1)
+    await notebook.execute(
+        f"await chat.login({ada.email!r}, {ada.password!r})\n"
+        f"await other.login({grace.email!r}, {grace.password!r})"
+    )
+    tag = uuid.uuid4().hex[:6]
+    first, second = f"to edit by click {tag}", f"to edit from a cell {tag}"
+    await notebook.execute(
+        f"a = await chat.send_message({first!r})\nb = await chat.send_message({second!r})"
+    )
+    adas = theirs.locator(".dcw-msg", has_text=first)
+    await expect(adas).to_be_visible()
+    # Grace is offered nothing on Ada's messages; Ada is, on her own.
+    await adas.hover()
+    for button in (".dcw-msg-edit", ".dcw-msg-delete"):
+        await expect(theirs.locator(f".dcw-msg:not(.dcw-own) {button}:visible")).to_have_count(0)
+    own = mine.locator(".dcw-msg.dcw-own", has_text=first)
+    await expect(own.locator(".dcw-msg-edit")).to_be_visible()
+
+    # Edit by click: Escape cancels, Enter saves; Grace's view follows live.
+    await own.hover()
+    await own.locator(".dcw-msg-edit").click()
+    editor = own.locator("textarea.dcw-msg-editor")
+    await expect(editor).to_be_focused()
+    await editor.fill("never saved")
+    await editor.press("Escape")
+    await expect(editor).to_have_count(0)
+    await expect(own.locator(".dcw-msg-edit")).to_be_focused()  # back where it was
+    await own.locator(".dcw-msg-edit").press("Enter")  # the keyboard opens it too
+    await expect(editor).to_be_focused()
+    await editor.fill(f"edited by click **{tag}**")
+    await editor.press("Enter")
+    edited = theirs.locator(".dcw-msg.dcw-edited", has_text=f"edited by click {tag}")
+    await expect(edited.locator(".dcw-msg-text strong")).to_have_text(tag)
+    await expect(edited.locator(".dcw-msg-edited")).to_be_visible()
+    await expect(mine.locator(".dcw-msg.dcw-own.dcw-edited .dcw-msg-edited")).to_have_count(1)
+    await expect(theirs.locator(".dcw-msg", has_text="never saved")).to_have_count(0)
+
+    # Edit from a cell, to markup: both views show it as text.
+    await notebook.execute(f"await chat.edit_message(b, {XSS + ' ' + tag!r})")
+    for view in (mine, theirs):
+        shown = view.locator(".dcw-msg.dcw-edited", has_text=tag).last
+        await expect(shown.locator(".dcw-msg-text")).to_have_text(f"{XSS} {tag}")
+    assert await page.locator(".dcw-list img").count() == 0
+
+    # Delete by click (it asks once more): gone from both views.
+    target = mine.locator(".dcw-msg.dcw-own", has_text=f"edited by click {tag}")
+    await target.hover()
+    await target.locator(".dcw-msg-delete").click()
+    await expect(target.locator(".dcw-msg-delete")).to_have_text("Delete?")
+    await target.locator(".dcw-msg-delete").click()
+    for view in (mine, theirs):
+        await expect(view.locator(".dcw-msg", has_text=f"edited by click {tag}")).to_have_count(0)
+    left = await notebook.execute(
+        f"print(sum({tag!r} in m.content for m in chat.messages),"
+        f" sum({tag!r} in m.content for m in other.messages))"
+    )
+    assert left.split() == ["1", "1"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.locator(".dcw-chat").first.screenshot(path=str(ARTIFACTS / "widget-edits.png"))

@@ -1,4 +1,4 @@
-"""Rows as Directus sends them, validated: id, content, author, date. Pure.
+"""Rows as Directus sends them, validated: id, content, author, dates. Pure.
 
 Directus drops the fields a reader may not see, so every part but the id and
 the content is optional; a row without those two is logged and skipped.
@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-__all__ = ["Author", "Row", "author_of", "parse_row", "parse_timestamp"]
+from .message import UNKNOWN_AUTHOR, ChatMessage
+
+__all__ = ["Author", "Row", "author_of", "merged", "parse_row", "parse_timestamp"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +29,17 @@ class Author(NamedTuple):
 
 
 class Row(NamedTuple):
-    """A row from Directus, validated; ``author.name`` is None when no name was readable."""
+    """A row from Directus, validated; ``author.name`` is None when no name was readable.
+
+    ``updated_at`` is ``date_updated``: Directus leaves it null on create and
+    stamps it on every update, so a row that has one was edited.
+    """
 
     id: int
     content: str
     author: Author
     created_at: datetime | None
+    updated_at: datetime | None = None
 
 
 def parse_row(raw: Any) -> Row | None:
@@ -47,7 +55,8 @@ def parse_row(raw: Any) -> Row | None:
         logger.warning("skipping message %d: content is %s", row_id, type(content).__name__)
         return None
     author = author_of(raw.get("user_created"))
-    return Row(row_id, content, author, parse_timestamp(raw.get("date_created")))
+    created, updated = (parse_timestamp(raw.get(f"date_{when}")) for when in ("created", "updated"))
+    return Row(row_id, content, author, created, updated)
 
 
 def author_of(value: Any) -> Author:
@@ -97,3 +106,24 @@ def parse_timestamp(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed.astimezone(UTC)
+
+
+def merged(message: ChatMessage, row: Row, own_id: str | None) -> ChatMessage:
+    """``message`` with what ``row`` says; a nameless row keeps the name already known.
+
+    An edit is never undone: a row without ``date_updated`` keeps the edit known.
+    """
+    author_id, author_name, first = row.author
+    if author_name is None and author_id in (None, message.author_id):
+        author_id, author_name = message.author_id, message.author_name
+        first = message.author_first_name
+    return replace(
+        message,
+        content=row.content,
+        author_id=author_id,
+        author_name=author_name or UNKNOWN_AUTHOR,
+        author_first_name=first,
+        created_at=row.created_at or message.created_at,
+        edited_at=row.updated_at or message.edited_at,
+        own=message.own if own_id is None else author_id == own_id,
+    )

@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeAlias
 
-__all__ = ["UNKNOWN_AUTHOR", "ChangeKind", "ChatMessage", "MessageStatus", "StoreChange"]
+__all__ = [
+    "MESSAGE_FIELDS",
+    "UNKNOWN_AUTHOR",
+    "ChangeKind",
+    "ChatMessage",
+    "MessageStatus",
+    "Saving",
+    "StoreChange",
+]
 
 UNKNOWN_AUTHOR = "Unknown User"
 
+# What a message needs to be shown; the author's names may be dropped by the
+# server when the reader may not see them (the store then says Unknown User).
+MESSAGE_FIELDS = (
+    "id",
+    "content",
+    "date_created",
+    "date_updated",
+    "user_created.id",
+    "user_created.first_name",
+    "user_created.last_name",
+)
+
 ChangeKind: TypeAlias = Literal["append", "prepend", "insert", "update", "remove", "reset"]
+# A change to a SENT message that is on its way to the server.
+Saving: TypeAlias = Literal["edit", "delete"]
 
 
 class MessageStatus(enum.Enum):
@@ -40,6 +63,14 @@ class ChatMessage:
         author_first_name: ``user_created.first_name`` alone, whole ("Mary
             Ann" stays "Mary Ann"), trimmed; None when the server did not send
             one (the reader may not see it, or the author has none).
+        edited_at: when the server last stored an edit (``date_updated``,
+            which Directus leaves null on create); None if never edited.
+        own: written by the logged-in user of the room (so theirs to edit
+            and delete); our own sends are own from the start.
+        saving: ``"edit"`` while an edit is on its way (``content`` is then
+            the new text, shown at once), ``"delete"`` while a delete is;
+            None otherwise. A failed edit or delete puts back what the
+            server has.
     """
 
     key: str
@@ -52,6 +83,14 @@ class ChatMessage:
     error: str | None = None
     # Last, with a default: ChatMessage is also built positionally.
     author_first_name: str | None = None
+    edited_at: datetime | None = None
+    own: bool = False
+    saving: Saving | None = None
+
+    @property
+    def edited(self) -> bool:
+        """True once the server has stored an edit of this message."""
+        return self.edited_at is not None
 
 
 @dataclass(frozen=True)
@@ -87,6 +126,35 @@ class StoreChange:
     def is_empty(self) -> bool:
         """True when nothing changed (a reset to an empty list is still a change)."""
         return self.kind != "reset" and not self.messages
+
+    @classmethod
+    def describe(
+        cls,
+        placed: Sequence[tuple[int, ChatMessage]],
+        added: int,
+        oldest: int | None,
+        newest: int | None,
+    ) -> StoreChange:
+        """The change that put ``placed`` (index, message; ascending) in the list.
+
+        ``added`` of them were not shown before; ``oldest`` and ``newest`` are
+        the server ids shown before (None: none).
+        """
+        if not placed:
+            return cls("update")
+        indices = tuple(index for index, _ in placed)
+        messages = tuple(message for _, message in placed)
+        if not added:
+            kind: ChangeKind = "update"
+        elif added != len(placed):  # some new, some already shown
+            kind = "insert"
+        elif newest is None or all(m.id is not None and m.id > newest for m in messages):
+            kind = "append"
+        elif oldest is not None and all(m.id is not None and m.id < oldest for m in messages):
+            kind = "prepend"
+        else:
+            kind = "insert"
+        return cls(kind, messages, indices)
 
     def apply_to(self, shown: list[ChatMessage]) -> None:
         """Bring ``shown`` (a UI's copy of the list) up to date with this change.

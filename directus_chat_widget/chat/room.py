@@ -1,9 +1,10 @@
 """ChatRoom: one chat collection seen through a realtime session. No UI.
 
 The room ties a :class:`~directus_chat_widget.store.MessageStore` to a
-session: it subscribes to new, edited and deleted messages, reads the latest page and older ones
-on demand, and sends with an optimistic entry that the server's reply or the
-subscription event (whichever comes first) confirms::
+session: it subscribes to new, edited and deleted messages, reads the latest
+page and older ones on demand, sends with an optimistic entry that the
+server's reply or the subscription event (whichever comes first) confirms, and
+edits or deletes the user's own messages::
 
     async with ChatRoom(session) as room:
         room.on_change(lambda change: print(change.kind, change.messages))
@@ -20,14 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from .._callbacks import CallbackList
 from ..errors import DirectusError
+from ._create import create_once
+from ._edits import OwnChanges
 from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike
+from .message import MESSAGE_FIELDS
 from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
 
 __all__ = [
@@ -44,18 +47,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 20
 DEFAULT_MAX_LENGTH = 5_000
-
-# What a message needs to be shown; the author's names may be dropped by the
-# server when the reader may not see them (the store then says Unknown User).
-MESSAGE_FIELDS = (
-    "id",
-    "content",
-    "date_created",
-    "date_updated",
-    "user_created.id",
-    "user_created.first_name",
-    "user_created.last_name",
-)
 
 
 class ChatRoom:
@@ -104,6 +95,7 @@ class ChatRoom:
         # failed without its reply may have been stored, and the server's unique
         # constraint on the session's dedupe field then refuses the copy.
         self._client_uids: dict[str, str] = {}
+        self._changes = OwnChanges(session, self.collection, self._store, self._emit)
 
     # -- state ---------------------------------------------------------------
 
@@ -145,6 +137,8 @@ class ChatRoom:
         self._check_usable()
         if self._opened:
             raise RuntimeError("the chat room is already open")
+        own_id = (self._session.user or {}).get("id")
+        self._store.own_id = own_id if isinstance(own_id, str) else None
         query = {"fields": list(MESSAGE_FIELDS)}
         # Every kind: new messages, edits and deletes (each read back after a gap).
         subscription = await self._session.subscribe(self.collection, query=query)
@@ -270,6 +264,37 @@ class ChatRoom:
         self._client_uids.pop(key, None)
         self._emit(self._store.remove(key))
 
+    async def edit(self, key: str, text: str) -> ChatMessage:
+        """Change your own SENT message ``key`` to ``text`` (stripped, checked as :meth:`send`).
+
+        The new text shows at once with ``saving="edit"``; once stored the
+        message is ``edited``. Refused or failed, it shows as it was and the
+        error is raised. The same text again is no change (no request).
+
+        Raises:
+            KeyError: no message under ``key``.
+            ValueError: bad text (as :meth:`send`); the message is not SENT, or
+                a change to it is on its way.
+            Forbidden: someone else's message (checked before any request), or
+                the server refused.
+            RuntimeError: the room is not open.
+            DirectusError: the update failed.
+        """
+        self._check_open()
+        return await self._changes.edit(key, self.check_text(text))
+
+    async def delete(self, key: str) -> None:
+        """Delete your own SENT message ``key``: removed once the server has deleted it.
+
+        It shows ``saving="delete"`` meanwhile; refused or failed, it stays
+        as it was and the error is raised.
+
+        Raises:
+            KeyError, ValueError, Forbidden, RuntimeError, DirectusError: as :meth:`edit`.
+        """
+        self._check_open()
+        await self._changes.delete(key)
+
     def check_text(self, text: str) -> str:
         """``text`` as it would be sent (stripped), if :meth:`send` would take it.
 
@@ -292,46 +317,9 @@ class ChatRoom:
             )
         return content
 
-    def _dedupe_field(self) -> str | None:
-        # Optional in SessionLike: a session without it gets no client uid.
-        field_for = getattr(self._session, "dedupe_field_for", None)
-        if field_for is None:
-            return None
-        field = field_for(self.collection)
-        return field if isinstance(field, str) and field else None
-
-    async def _create(self, key: str, content: str) -> dict[str, Any]:
-        """Create the row for send ``key``; a duplicate of an earlier try is read back.
-
-        Raises:
-            DirectusError: the create failed (and no earlier try was stored).
-        """
-        data: dict[str, Any] = {"content": content}
-        field = self._dedupe_field()
-        if field is None:
-            return await self._session.create(data, collection=self.collection)
-        uid = data[field] = self._client_uids.setdefault(key, str(uuid.uuid4()))
-        try:
-            return await self._session.create(data, collection=self.collection)
-        except DirectusError as exc:
-            # Directus refuses a second row with this uid: an earlier try was
-            # stored after all (its reply was lost). RealtimeSession already
-            # answers with that row; this covers any session that does not.
-            if exc.code != "RECORD_NOT_UNIQUE":
-                raise
-            query = {"filter": {field: {"_eq": uid}}, "fields": list(MESSAGE_FIELDS), "limit": 1}
-            try:
-                rows = await self._session.read(self.collection, query)
-            except DirectusError as lookup_exc:
-                raise exc from lookup_exc
-            if not rows:
-                raise
-            logger.info("send %s was stored by an earlier try: row %s", key, rows[0].get("id"))
-            return rows[0]
-
     async def _deliver(self, key: str, content: str) -> ChatMessage:
         try:
-            row = await self._create(key, content)
+            row = await create_once(self._session, self.collection, key, content, self._client_uids)
         except DirectusError as exc:
             logger.info("send %s failed: %s", key, exc)
             self._emit(self._store.fail(key, str(exc) or type(exc).__name__))

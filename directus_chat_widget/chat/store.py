@@ -27,8 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from ._rows import Row, author_of, parse_row, parse_timestamp
-from .message import UNKNOWN_AUTHOR, ChangeKind, ChatMessage, MessageStatus, StoreChange
+from ._rows import Row, author_of, merged, parse_row, parse_timestamp
+from .message import UNKNOWN_AUTHOR, ChangeKind, ChatMessage, MessageStatus, Saving, StoreChange
 
 __all__ = [
     "UNKNOWN_AUTHOR",
@@ -36,6 +36,7 @@ __all__ = [
     "ChatMessage",
     "MessageStatus",
     "MessageStore",
+    "Saving",
     "StoreChange",
     "parse_timestamp",
 ]
@@ -44,9 +45,13 @@ logger = logging.getLogger(__name__)
 
 
 class MessageStore:
-    """The ordered, de-duplicated message list; every mutation returns a StoreChange."""
+    """The ordered, de-duplicated message list; every mutation returns a StoreChange.
 
-    def __init__(self) -> None:
+    ``own_id`` (settable) is the logged-in user's id: their messages are ``own``.
+    """
+
+    def __init__(self, own_id: str | None = None) -> None:
+        self.own_id = own_id
         self._sent: list[ChatMessage] = []  # ascending by id
         self._sent_ids: list[int] = []  # parallel to _sent, for bisect
         self._local: list[ChatMessage] = []  # pending and failed, in send order
@@ -60,6 +65,8 @@ class MessageStore:
         # copy of the whole list, so it is done when someone reads it, never
         # by a mutation: one new message costs the same however long the list.
         self._view: tuple[ChatMessage, ...] | None = None
+        # The server's version of each message with an edit or delete on its way.
+        self._server: dict[str, ChatMessage] = {}
 
     # -- reading -------------------------------------------------------------
 
@@ -117,7 +124,8 @@ class MessageStore:
                 touched.add(key)
                 if is_new:
                     added.add(key)
-        return self._describe(touched, added, oldest, newest)
+        placed = sorted((self._index(self._by_key[key]), self._by_key[key]) for key in touched)
+        return StoreChange.describe(placed, len(added), oldest, newest)
 
     def add_pending(self, content: str, author: Mapping[str, Any] | None) -> StoreChange:
         """Show our own message at the end, PENDING, before the server has it.
@@ -140,6 +148,7 @@ class MessageStore:
             created_at=None,
             status=MessageStatus.PENDING,
             author_first_name=who.first_name,
+            own=True,
         )
         self._view = None
         self._local.append(message)
@@ -203,6 +212,38 @@ class MessageStore:
             raise ValueError(f"only a failed message can be retried; {key} is {status}")
         return self._replace_local(message, status=MessageStatus.PENDING, error=None)
 
+    def start_saving(self, key: str, what: Saving, content: str | None = None) -> StoreChange:
+        """Show an edit (to ``content``, at once) or a delete of SENT ``key`` on its way.
+
+        Raises:
+            KeyError: no message under ``key``.
+            ValueError: the message is not SENT, or a change to it is on its way already.
+        """
+        message = self._by_key[key]
+        if message.status is not MessageStatus.SENT:
+            status = message.status.value
+            raise ValueError(f"only a sent message can be changed; this one is {status}")
+        if message.saving is not None:
+            raise ValueError(f"this message's {message.saving} is still on its way")
+        self._server[key] = message
+        text = message.content if content is None else content
+        return self._replace_sent(message, replace(message, saving=what, content=text))
+
+    def end_saving(self, key: str, row: Any = None) -> StoreChange:
+        """The change on its way for ``key`` is over: show the server's version again.
+
+        ``row`` is the stored row a successful edit answered with; without it
+        (a failure) the message shows as the server last had it.
+        """
+        server = self._server.pop(key, None)
+        message = self._by_key.get(key)
+        if server is None or message is None:  # deleted meanwhile, or nothing on its way
+            return StoreChange("update")
+        parsed = parse_row(row) if row is not None else None
+        if parsed is not None and parsed.id == server.id:
+            server = merged(server, parsed, self.own_id)
+        return self._replace_sent(message, server)
+
     def remove(self, key: str) -> StoreChange:
         """Stop showing the message under ``key`` (e.g. a failed send given up).
 
@@ -210,6 +251,7 @@ class MessageStore:
             KeyError: no message under ``key``.
         """
         message = self._by_key[key]
+        self._server.pop(key, None)
         index = self._index(message)
         if message.status is MessageStatus.SENT:
             assert message.id is not None  # every SENT message has one
@@ -253,6 +295,7 @@ class MessageStore:
         self._sent.clear()
         self._sent_ids.clear()
         self._key_by_id.clear()
+        self._server.clear()
         self._by_key = {message.key: message for message in self._local}
         for raw in rows:
             row = parse_row(raw)
@@ -278,20 +321,24 @@ class MessageStore:
         key = self._key_by_id.get(row.id)
         if key is not None:
             old = self._by_key[key]
-            new = _updated(old, row)
+            server = self._server.get(key)
+            if server is None:
+                new = merged(old, row, self.own_id)
+            else:  # a change is on its way: keep showing it over the server's news
+                server = self._server[key] = merged(server, row, self.own_id)
+                new = replace(server, content=old.content, saving=old.saving)
             if new == old:
                 return None
-            index = bisect.bisect_left(self._sent_ids, row.id)
-            self._view = None
-            self._sent[index] = new
-            self._by_key[key] = new
+            self._replace_sent(old, new)
             return key, False
         mine = self._own_send(row)
         if mine is not None:
             self._promote(mine, row)
             return mine.key, False
-        message = _updated(
-            ChatMessage(f"id:{row.id}", row.id, row.content, None, UNKNOWN_AUTHOR, None), row
+        message = merged(
+            ChatMessage(f"id:{row.id}", row.id, row.content, None, UNKNOWN_AUTHOR, None),
+            row,
+            self.own_id,
         )
         self._insert_sent(message)
         return message.key, True
@@ -315,8 +362,8 @@ class MessageStore:
     def _promote(self, message: ChatMessage, row: Row) -> None:
         """Turn a local entry into the SENT message ``row``, at its id position."""
         self._drop_local(message)
-        confirmed = _updated(
-            replace(message, id=row.id, status=MessageStatus.SENT, error=None), row
+        confirmed = merged(
+            replace(message, id=row.id, status=MessageStatus.SENT, error=None), row, self.own_id
         )
         self._insert_sent(confirmed)
 
@@ -336,6 +383,13 @@ class MessageStore:
         del self._by_key[message.key]
         self._floor.pop(message.key, None)
 
+    def _replace_sent(self, old: ChatMessage, new: ChatMessage) -> StoreChange:
+        index = self._index(old)
+        self._view = None
+        self._sent[index] = new
+        self._by_key[new.key] = new
+        return StoreChange("update", (new,), (index,))
+
     def _replace_local(self, message: ChatMessage, **fields: Any) -> StoreChange:
         index = self._local.index(message)
         new = replace(message, **fields)
@@ -343,40 +397,3 @@ class MessageStore:
         self._local[index] = new
         self._by_key[new.key] = new
         return StoreChange("update", (new,), (len(self._sent) + index,))
-
-    def _describe(
-        self, touched: set[str], added: set[str], oldest: int | None, newest: int | None
-    ) -> StoreChange:
-        """The change that touched ``touched``, of which ``added`` were not shown before."""
-        if not touched:
-            return StoreChange("update")
-        placed = sorted((self._index(self._by_key[key]), self._by_key[key]) for key in touched)
-        indices = tuple(index for index, _ in placed)
-        messages = tuple(message for _, message in placed)
-        if not added:
-            kind: ChangeKind = "update"
-        elif added != touched:  # some new, some already shown
-            kind = "insert"
-        elif newest is None or all(m.id is not None and m.id > newest for m in messages):
-            kind = "append"
-        elif oldest is not None and all(m.id is not None and m.id < oldest for m in messages):
-            kind = "prepend"
-        else:
-            kind = "insert"
-        return StoreChange(kind, messages, indices)
-
-
-def _updated(message: ChatMessage, row: Row) -> ChatMessage:
-    """``message`` with what ``row`` says; a nameless row keeps the name already known."""
-    author_id, author_name, first = row.author
-    if author_name is None and author_id in (None, message.author_id):
-        author_id, author_name = message.author_id, message.author_name
-        first = message.author_first_name
-    return replace(
-        message,
-        content=row.content,
-        author_id=author_id,
-        author_name=author_name or UNKNOWN_AUTHOR,
-        author_first_name=first,
-        created_at=row.created_at or message.created_at,
-    )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from ..chat.store import ChatMessage, MessageStatus, StoreChange
 
-__all__ = ["MessageCallback", "MessageNews"]
+__all__ = ["Listeners", "MessageCallback", "MessageNews"]
 
 logger = logging.getLogger(__name__)
 
@@ -21,17 +21,18 @@ MessageCallback = Callable[[ChatMessage], None]
 Lookup = Callable[[str], ChatMessage | None]
 
 
-class MessageNews:
-    """The ``on_message`` callbacks of one widget and the rule for what to tell them.
+class Listeners:
+    """Callbacks that take one message, each told about the reader's own ones or not.
 
     Args:
+        name: how the log and the reader's notice name them (``"on_message"``).
         report: shows a callback's failure to the reader (it is logged too).
     """
 
-    def __init__(self, report: Callable[[str], None]) -> None:
+    def __init__(self, name: str, report: Callable[[str], None]) -> None:
+        self._name = name
         self._report = report
         self._callbacks: list[tuple[MessageCallback, bool]] = []
-        self._watermark: int | None = None  # None: not live (logged out or opening)
 
     def add(self, callback: MessageCallback, *, include_own: bool) -> Callable[[], None]:
         """Register ``callback``; returns a function that removes it."""
@@ -43,6 +44,35 @@ class MessageNews:
                 self._callbacks.remove(entry)
 
         return remove
+
+    def tell(self, messages: Iterable[ChatMessage], own_id: str | None) -> None:
+        """Call the callbacks with each message; one that raises is logged and reported."""
+        for message in messages:
+            own = own_id is not None and message.author_id == own_id
+            for callback, include_own in list(self._callbacks):
+                if own and not include_own:
+                    continue
+                try:
+                    callback(message)
+                except Exception as exc:
+                    logger.exception("an %s callback raised", self._name)
+                    self._report(f"An {self._name} callback failed: {exc!r}")
+
+
+class MessageNews:
+    """The ``on_message`` callbacks of one widget and the rule for what to tell them.
+
+    Args:
+        report: shows a callback's failure to the reader (it is logged too).
+    """
+
+    def __init__(self, report: Callable[[str], None]) -> None:
+        self._listeners = Listeners("on_message", report)
+        self._watermark: int | None = None  # None: not live (logged out or opening)
+
+    def add(self, callback: MessageCallback, *, include_own: bool) -> Callable[[], None]:
+        """Register ``callback``; returns a function that removes it."""
+        return self._listeners.add(callback, include_own=include_own)
 
     def start(self, shown: Iterable[ChatMessage]) -> None:
         """The room is open showing ``shown``: from now on, newer messages are news."""
@@ -70,13 +100,4 @@ class MessageNews:
 
     def tell(self, messages: Iterable[ChatMessage], own_id: str | None) -> None:
         """Call the callbacks with each message; one that raises is logged and reported."""
-        for message in messages:
-            own = own_id is not None and message.author_id == own_id
-            for callback, include_own in list(self._callbacks):
-                if own and not include_own:
-                    continue
-                try:
-                    callback(message)
-                except Exception as exc:
-                    logger.exception("an on_message callback raised")
-                    self._report(f"An on_message callback failed: {exc!r}")
+        self._listeners.tell(messages, own_id)

@@ -5,6 +5,8 @@
     chat                             # display it; or drive it from code:
     await chat.login("ada@example.com", "...")
     await chat.send_message("hello")
+    await chat.edit_message(chat.messages[-1], "hello, edited")   # your own messages only
+    await chat.delete_message(chat.messages[-1])
 
 The widget holds no network code: a session (a :class:`RealtimeSession` by
 default, one per login) does the talking and a :class:`ChatRoom` keeps the
@@ -38,6 +40,7 @@ from ..chat.store import ChatMessage, StoreChange
 from ..config import ChatConfig, load_config
 from ..errors import DirectusError
 from ..realtime.session import RealtimeSession, SessionState
+from ._changes import ChangeNews, change_from_view, key_of
 from ._news import MessageCallback, MessageNews
 from ._owner import OwnerLoop
 from ._tasks import TaskKeeper
@@ -158,6 +161,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self._leaving = False
         self._email = ""
         self._news = MessageNews(self._show_notice)
+        self._changes = ChangeNews(self._show_notice)
         self._tasks = TaskKeeper(self._report)
         self.last_error = ""
         self._notice_until_connected = False
@@ -167,6 +171,8 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self.message_list.on_load_older(self._on_load_older)
         self.message_list.on_retry(self._on_retry)
         self.message_list.on_discard(self._on_discard)
+        self.message_list.on_edit(lambda key, text: self._change_from_view(key, text))
+        self.message_list.on_delete(lambda key: self._change_from_view(key, None))
         self.status_bar.on_logout(lambda: self._spawn(self.logout(), "logging out"))
         self.status_bar.on_reconnect(self._spawn_reconnect)
         self._layout_for(self.stage)
@@ -270,6 +276,48 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             RuntimeError: not logged in.
         """
         return await self._require_room().retry(key)
+
+    @_on_owner_loop
+    async def edit_message(self, message: str | ChatMessage, text: str) -> ChatMessage:
+        """Change the text of your own message (a key or a ChatMessage); returns it, edited.
+
+        The new text shows at once ("Saving…"), then "edited" in every view.
+
+        Raises:
+            ValueError: blank or too long text; the message is not sent yet.
+            Forbidden: someone else's message (refused here, and by the server).
+            KeyError: no such message.  RuntimeError: not logged in.
+            DirectusError: the server did not store it (the message stays as it was).
+        """
+        return await self._require_room().edit(key_of(message), text)
+
+    @_on_owner_loop
+    async def delete_message(self, message: str | ChatMessage) -> None:
+        """Delete your own message (a key or a ChatMessage): it leaves every view.
+
+        Raises:
+            ValueError, Forbidden, KeyError, RuntimeError, DirectusError: as :meth:`edit_message`.
+        """
+        await self._require_room().delete(key_of(message))
+
+    def on_edit(
+        self, callback: MessageCallback, *, include_own: bool = False
+    ) -> Callable[[], None]:
+        """Call ``callback(message)`` for each edit the server stores while the chat is open.
+
+        Anyone's edit, live or read back after a reconnect; your own only with
+        ``include_own=True``. Returns a function that removes the callback.
+        """
+        return self._changes.edits.add(callback, include_own=include_own)
+
+    def on_delete(
+        self, callback: MessageCallback, *, include_own: bool = False
+    ) -> Callable[[], None]:
+        """Call ``callback(message)`` (as last shown) for each message deleted while open.
+
+        As :meth:`on_edit`: anyone's, your own only with ``include_own=True``.
+        """
+        return self._changes.deletes.add(callback, include_own=include_own)
 
     @_on_owner_loop
     async def load_older(self) -> int:
@@ -478,6 +526,10 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         except (KeyError, ValueError) as exc:
             self._show_notice(f"Could not discard that message: {exc}")
 
+    def _change_from_view(self, key: str, text: str | None) -> None:
+        what = "deleting" if text is None else "editing"
+        self._spawn(change_from_view(self._room, key, text, self._show_notice), what)
+
     def _spawn_reconnect(self) -> None:
         if self._session is not None:
             self._spawn(self._reconnect(self._session), "reconnecting")
@@ -505,8 +557,10 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         room = self._room
         # Looked up before apply(): news is what was not SENT until this change.
         news = self._news.find(change, self.message_list.get)
+        changed = self._changes.find(change, self.message_list.get)
         self.message_list.apply(change, has_older=room.has_older if room is not None else None)
         self._news.tell(news, self.message_list.own_id)
+        self._changes.tell(changed, self.message_list.own_id)
 
     # -- showing ------------------------------------------------------------------
 

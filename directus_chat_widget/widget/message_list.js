@@ -15,6 +15,14 @@
 // above, so every change regroups just the nodes it placed or removed and the
 // ones right below them.
 //
+// Own messages: an Edit and a Delete button under each of the reader's sent
+// messages (shown on hover and on keyboard focus). Edit opens the text in a
+// box inside the bubble: Enter saves, Shift+Enter breaks the line, Escape
+// cancels. Delete asks once more on the same button ("Delete?"). Python checks
+// again and the server enforces it: these buttons are a convenience, not the
+// rule. A change on its way shows "Saving…" / "Deleting…"; an edited message
+// says "edited"; a deleted one is removed.
+//
 // Keeping the reader's place: while the view can be measured, it remembers
 // whether the reader is at the bottom (`follow`) or else which message sits at
 // the top (`spot`). A hidden view (display: none, a background tab, a
@@ -239,7 +247,14 @@ function render({ model, el }) {
     const discard = element("button", "dcw-msg-discard", "Discard");
     discard.type = "button";
     state.append(stateText, retry, discard);
-    bubble.append(meta, text, state);
+    const foot = element("div", "dcw-msg-foot");
+    const edited = element("span", "dcw-msg-edited", "edited");
+    const edit = element("button", "dcw-msg-edit", "Edit");
+    edit.type = "button";
+    const remove = element("button", "dcw-msg-delete", "Delete");
+    remove.type = "button";
+    foot.append(edited, edit, remove);
+    bubble.append(meta, text, state, foot);
     node.append(day, bubble);
     retry.addEventListener("click", () => {
       retry.disabled = true;
@@ -249,8 +264,24 @@ function render({ model, el }) {
       discard.disabled = true;
       model.send({ type: "discard", key: message.key });
     });
-    const parts = { day, author, time, text, stateText, retry, discard };
-    const row = { node, parts, data: null, ms: null, start: true, dayStart: true, shown: null };
+    const parts = { day, author, time, text, stateText, retry, discard, edited, edit, remove };
+    const row = {
+      node, parts, data: null, ms: null, start: true, dayStart: true, shown: null, editor: null,
+    };
+    edit.addEventListener("click", () => openEditor(row));
+    remove.addEventListener("click", () => {
+      if (!remove.classList.contains("dcw-confirm")) {
+        remove.classList.add("dcw-confirm");
+        remove.textContent = "Delete?";
+        return;
+      }
+      remove.disabled = true;
+      model.send({ type: "delete", key: row.data.key });
+    });
+    remove.addEventListener("blur", () => unconfirm(remove));
+    remove.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") unconfirm(remove);
+    });
     rows.set(message.key, row);
     fill(row, message);
     return row;
@@ -261,6 +292,9 @@ function render({ model, el }) {
     const status = STATUSES.has(data.status) ? data.status : "sent";
     let name = `dcw-msg dcw-status-${status}`;
     if (data.own) name += " dcw-own";
+    if (data.edited) name += " dcw-edited";
+    if (row.editor) name += " dcw-editing";
+    if (data.saving === "edit" || data.saving === "delete") name += ` dcw-saving-${data.saving}`;
     if (row.start) name += " dcw-group-start";
     if (row.dayStart) name += " dcw-day-start";
     row.node.className = name;
@@ -281,7 +315,9 @@ function render({ model, el }) {
     parts.time.title = full;
     const text = message.text == null ? "" : String(message.text);
     showText(row, text, typeof message.html === "string" ? message.html : null);
-    if (status === "pending") {
+    if (message.saving === "edit" || message.saving === "delete") {
+      parts.stateText.textContent = message.saving === "edit" ? "Saving…" : "Deleting…";
+    } else if (status === "pending") {
       parts.stateText.textContent = "Sending…";
     } else if (status === "failed") {
       parts.stateText.textContent = `Not sent: ${message.error || "unknown error"}`;
@@ -293,9 +329,85 @@ function render({ model, el }) {
     parts.discard.setAttribute("aria-label", `Discard “${snippet(text)}”`);
     parts.retry.disabled = false;
     parts.discard.disabled = false;
+    // Only the reader's own stored messages, with nothing of theirs on its way.
+    const mine = Boolean(message.own) && status === "sent" && !message.saving;
+    parts.edit.hidden = !mine;
+    parts.remove.hidden = !mine;
+    parts.remove.disabled = false;
+    unconfirm(parts.remove);
+    parts.edited.hidden = !message.edited;
+    parts.edit.setAttribute("aria-label", `Edit “${snippet(text)}”`);
+    parts.remove.setAttribute("aria-label", `Delete “${snippet(text)}”`);
+    if (!mine && row.editor) closeEditor(row, false);
     paint(row);
     if (before && (before.author_id !== message.author_id || before.time !== message.time)) {
       touch(row.node);
+    }
+  }
+
+  function unconfirm(button) {
+    button.classList.remove("dcw-confirm");
+    button.textContent = "Delete";
+  }
+
+  // -- editing one's own message, inside its bubble --------------------------------
+
+  function openEditor(row) {
+    if (row.editor) {
+      row.editor.box.focus();
+      return;
+    }
+    const box = element("textarea", "dcw-msg-editor");
+    box.value = row.data.text == null ? "" : String(row.data.text);
+    box.rows = Math.min(8, box.value.split("\n").length + 1);
+    box.dir = "auto";
+    box.setAttribute("aria-label", "Edit your message");
+    const hint = element("div", "dcw-msg-editor-hint", "Enter to save, Escape to cancel");
+    hint.id = `dcw-hint-${newViewId()}`;
+    box.setAttribute("aria-describedby", hint.id);
+    box.addEventListener("keydown", (event) => {
+      if (event.isComposing) return;
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation(); // not JupyterLab's command mode
+        closeEditor(row, true);
+      } else if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        event.stopPropagation();
+        saveEditor(row);
+      }
+    });
+    row.editor = { box, hint };
+    row.parts.text.hidden = true;
+    row.parts.text.after(box, hint);
+    row.node.classList.add("dcw-editing");
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  }
+
+  function saveEditor(row) {
+    const { box, hint } = row.editor;
+    const text = box.value;
+    if (!text.trim()) {
+      hint.textContent = "A message cannot be empty: type something, or Escape to cancel";
+      hint.classList.add("dcw-msg-editor-error");
+      return; // nothing sent, nothing lost
+    }
+    closeEditor(row, true);
+    if (text !== row.data.text) model.send({ type: "edit", key: row.data.key, text });
+  }
+
+  function closeEditor(row, refocus) {
+    if (!row.editor) return;
+    const hadFocus = row.node.contains(document.activeElement);
+    row.editor.box.remove();
+    row.editor.hint.remove();
+    row.editor = null;
+    row.parts.text.hidden = false;
+    row.node.classList.remove("dcw-editing");
+    if (refocus && hadFocus) {
+      const back = row.parts.edit.hidden ? scroller : row.parts.edit;
+      back.focus({ preventScroll: true });
     }
   }
 

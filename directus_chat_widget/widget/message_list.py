@@ -24,14 +24,18 @@ others ignore it)::
       {"type": "snapshot", "view": id}            a new view (first render, re-render, reload)
       {"type": "load_older", "view": id, "before": key|None}
       {"type": "retry", "key": key}  /  {"type": "discard", "key": key}
+      {"type": "edit", "key": key, "text": text}  /  {"type": "delete", "key": key}
       {"type": "katex", "view": id}               a message holds math: send KaTeX
 
 A message on the wire: ``{"key", "text", "html", "author", "author_id", "own", "time"
 (ISO 8601 UTC or null), "status" ("sent"|"pending"|"failed"), "error",
-"next"}``. ``author`` is the name to show (a first name, so two people may
-share it); ``author_id`` is who wrote it (the user's id, null when unknown),
-and is what the browser groups consecutive messages by: one name over a run
-by the same ``author_id``, never a run across a null one. The browser formats
+"edited" (the server stored an edit), "saving" ("edit"|"delete"|null: a change
+of one's own on its way), "next"}``. An edit goes to the browser as one
+``update`` change holding that message alone; a delete as one ``remove``.
+``author`` is the name to show (a first name, so two people may share it);
+``author_id`` is who wrote it (the user's id, null when unknown), and is what
+the browser groups consecutive messages by: one name over a run by the same
+``author_id``, never a run across a null one. The browser formats
 ``time`` in the reader's timezone (and draws a date line where the reader's
 day changes) and sets every text with ``textContent``: content is never markup.
 
@@ -67,6 +71,7 @@ _NEAR = 64
 
 ViewCallback = Callable[[str], None]
 KeyCallback = Callable[[str], None]
+EditCallback = Callable[[str, str], None]
 
 
 def first_name(message: ChatMessage) -> str:
@@ -100,10 +105,10 @@ class MessageList(anywidget.AnyWidget):
     """
 
     _esm = _HERE / "message_list.js"
-    # The list's own style, then the rendered Markdown's (code, tables, math).
+    # The list's own style, the rendered Markdown's (code, tables, math), editing's.
     _css = "\n".join(
         (_HERE / name).read_text(encoding="utf-8")
-        for name in ("message_list.css", "message_list.rich.css")
+        for name in ("message_list.css", "message_list.rich.css", "message_list.edit.css")
     )
 
     max_nodes = traitlets.Int(DEFAULT_MAX_NODES).tag(sync=True)
@@ -133,6 +138,8 @@ class MessageList(anywidget.AnyWidget):
         self._older_callbacks: CallbackList[[str]] = CallbackList("a load-older callback")
         self._retry_callbacks: CallbackList[[str]] = CallbackList("a retry callback")
         self._discard_callbacks: CallbackList[[str]] = CallbackList("a discard callback")
+        self._edit_callbacks: CallbackList[[str, str]] = CallbackList("an edit callback")
+        self._delete_callbacks: CallbackList[[str]] = CallbackList("a delete callback")
         self.on_msg(self._on_frontend_msg)
 
     # -- reading -------------------------------------------------------------
@@ -177,6 +184,14 @@ class MessageList(anywidget.AnyWidget):
     def on_discard(self, callback: KeyCallback) -> Callable[[], None]:
         """Call ``callback(key)`` when the reader gives up on a failed message."""
         return self._discard_callbacks.add(callback)
+
+    def on_edit(self, callback: EditCallback) -> Callable[[], None]:
+        """Call ``callback(key, text)`` when the reader saves an edit of their message."""
+        return self._edit_callbacks.add(callback)
+
+    def on_delete(self, callback: KeyCallback) -> Callable[[], None]:
+        """Call ``callback(key)`` when the reader deletes their message."""
+        return self._delete_callbacks.add(callback)
 
     # -- Python -> browser -------------------------------------------------------
 
@@ -248,6 +263,10 @@ class MessageList(anywidget.AnyWidget):
             self._retry_callbacks(key)
         elif kind == "discard" and isinstance(key, str):
             self._discard_callbacks(key)
+        elif kind == "edit" and isinstance(key, str) and isinstance(content.get("text"), str):
+            self._edit_callbacks(key, content["text"])
+        elif kind == "delete" and isinstance(key, str):
+            self._delete_callbacks(key)
         elif kind == "katex" and view is not None:
             module, css = katex_assets()
             self.send({"type": "katex", "view": view, "module": module, "css": css})
@@ -301,6 +320,8 @@ class MessageList(anywidget.AnyWidget):
             "time": _iso(message),
             "status": message.status.value,
             "error": message.error,
+            "edited": message.edited,
+            "saving": message.saving,
             "next": self._keys[following] if following < len(self._keys) else None,
         }
 

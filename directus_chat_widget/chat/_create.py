@@ -1,0 +1,70 @@
+"""Storing one send exactly once, however often it is tried. Used by ChatRoom.send/retry.
+
+Every try of one send carries the same client uid (in the session's dedupe
+field, when the collection has one): a try whose reply was lost may have been
+stored, and the server's unique constraint then refuses the copy, which is
+read back instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from ..errors import DirectusError
+from ._ports import SessionLike
+from .message import MESSAGE_FIELDS
+
+__all__ = ["create_once"]
+
+logger = logging.getLogger(__name__)
+
+
+async def create_once(
+    session: SessionLike,
+    collection: str,
+    key: str,
+    content: str,
+    uids: dict[str, str],
+) -> dict[str, Any]:
+    """Create the row for send ``key``; a duplicate of an earlier try is read back.
+
+    Args:
+        uids: the client uid of each unsettled send, by key (one is added for
+            ``key`` if the collection has a dedupe field).
+
+    Raises:
+        DirectusError: the create failed (and no earlier try was stored).
+    """
+    data: dict[str, Any] = {"content": content}
+    field = _dedupe_field(session, collection)
+    if field is None:
+        return await session.create(data, collection=collection)
+    uid = data[field] = uids.setdefault(key, str(uuid.uuid4()))
+    try:
+        return await session.create(data, collection=collection)
+    except DirectusError as exc:
+        # Directus refuses a second row with this uid: an earlier try was
+        # stored after all (its reply was lost). RealtimeSession already
+        # answers with that row; this covers any session that does not.
+        if exc.code != "RECORD_NOT_UNIQUE":
+            raise
+        query = {"filter": {field: {"_eq": uid}}, "fields": list(MESSAGE_FIELDS), "limit": 1}
+        try:
+            rows = await session.read(collection, query)
+        except DirectusError as lookup_exc:
+            raise exc from lookup_exc
+        if not rows:
+            raise
+        logger.info("send %s was stored by an earlier try: row %s", key, rows[0].get("id"))
+        return rows[0]
+
+
+def _dedupe_field(session: SessionLike, collection: str) -> str | None:
+    # Optional in SessionLike: a session without it gets no client uid.
+    field_for = getattr(session, "dedupe_field_for", None)
+    if field_for is None:
+        return None
+    field = field_for(collection)
+    return field if isinstance(field, str) and field else None
