@@ -340,22 +340,8 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         Raises:
             ServerUnreachable: the server could not be told (the session is closed anyway).
         """
-        room, session = self._room, self._session
-        if session is None:
-            return
-        self._leaving = True
-        try:
-            self._detach()
-            await self._tasks.cancel_all()
-            if room is not None:
-                await room.close()
-            try:
-                await session.logout()
-            except DirectusError as exc:
-                self._show_notice(f"Logged out here, but the server could not be told: {exc}")
-                raise
-        finally:
-            self._leaving = False
+        if self._session is not None:
+            await self._leave(self._logout_from_server)
 
     def on_message(
         self, callback: MessageCallback, *, include_own: bool = False
@@ -379,17 +365,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
     @_on_owner_loop
     async def aclose(self) -> None:
         """Close the session quietly (no logout), stop all work and close the widgets."""
-        room, session = self._room, self._session
-        self._leaving = True
-        try:
-            self._detach()
-            await self._tasks.cancel_all()
-            if room is not None:
-                await room.close()
-            if session is not None:
-                await session.close()
-        finally:
-            self._leaving = False
+        await self._leave(lambda session: session.close())
         for part in (
             self.status_bar,
             self.login_form,
@@ -412,6 +388,27 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         if session is not None:
             self._owner.call(self._close_in_background, room, session)
         super().close()
+
+    async def _leave(self, end: Callable[[ChatSession], Awaitable[None]]) -> None:
+        """Drop the room and session, stop all work, then ``end(session)`` (logout or close)."""
+        room, session = self._room, self._session
+        self._leaving = True  # its CLOSED state is ours, not news
+        try:
+            self._detach()
+            await self._tasks.cancel_all()
+            if room is not None:
+                await room.close()
+            if session is not None:
+                await end(session)
+        finally:
+            self._leaving = False
+
+    async def _logout_from_server(self, session: ChatSession) -> None:
+        try:
+            await session.logout()
+        except DirectusError as exc:
+            self._show_notice(f"Logged out here, but the server could not be told: {exc}")
+            raise
 
     def _close_in_background(self, room: ChatRoom | None, session: ChatSession) -> None:
         # On the owner: the room's callbacks may be running there right now.
@@ -443,8 +440,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             await room.open()
         except BaseException:
             self._detach()
-            await room.close()
-            await session.close()
+            await _close_quietly(room, session)
             raise
         self._news.start(room.messages)
         self._live = True
