@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import html
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -42,9 +41,9 @@ from ..errors import DirectusError
 from ..realtime.session import RealtimeSession, SessionState
 from ._changes import ChangeNews, change_from_view, key_of
 from ._news import MessageCallback, MessageNews
+from ._notice import Notice
 from ._owner import OwnerLoop
 from ._tasks import TaskKeeper
-from ._wording import explain
 from .login_form import LoginForm, login_error_text
 from .message_form import MessageForm
 from .message_list import DEFAULT_MAX_NODES, MessageList
@@ -144,9 +143,8 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self.login_form = LoginForm()
         self.message_list = MessageList(max_nodes=max_nodes)
         self.message_form = MessageForm()
-        self.notice = widgets.HTML("")
-        self.notice.add_class("dcw-notice")
-        self.notice.layout.display = "none"
+        self._notice = Notice(self._url)
+        self.notice = self._notice.widget
         super().__init__(markdown=markdown, **kwargs)
         traitlets.dlink((self, "markdown"), (self.message_list, "markdown"))
         self._owner = OwnerLoop()
@@ -160,11 +158,9 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self._logging_in = False
         self._leaving = False
         self._email = ""
-        self._news = MessageNews(self._show_notice)
-        self._changes = ChangeNews(self._show_notice)
-        self._tasks = TaskKeeper(self._report)
-        self.last_error = ""
-        self._notice_until_connected = False
+        self._news = MessageNews(self._notice.show)
+        self._changes = ChangeNews(self._notice.show)
+        self._tasks = TaskKeeper(self._notice.report)
 
         self.login_form.on_submit(self._on_login_submit)
         self.message_form.on_submit(self._on_text_submit)
@@ -201,6 +197,11 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
     def is_logged_in(self) -> bool:
         """True once a login has opened the chat, until logout."""
         return self._room is not None and self._live
+
+    @property
+    def last_error(self) -> str:
+        """What the notice under the chat says ("" for nothing): the last failure, in words."""
+        return self._notice.text
 
     # -- the embedding API ----------------------------------------------------------
 
@@ -407,7 +408,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         try:
             await session.logout()
         except DirectusError as exc:
-            self._show_notice(f"Logged out here, but the server could not be told: {exc}")
+            self._notice.show(f"Logged out here, but the server could not be told: {exc}")
             raise
 
     def _close_in_background(self, room: ChatRoom | None, session: ChatSession) -> None:
@@ -444,7 +445,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             raise
         self._news.start(room.messages)
         self._live = True
-        self._show_notice(None)
+        self._notice.show(None)
         self.stage = "chat"
         self._show_state()
 
@@ -494,7 +495,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         try:
             await self._require_room().send(text)
         except ValueError as exc:  # too long: say so, the text is not lost from the log
-            self._show_notice(str(exc))
+            self._notice.show(str(exc))
 
     def _on_load_older(self, view: str) -> None:
         self._spawn(self._load_older_for(view), "loading older messages")
@@ -520,11 +521,11 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         try:
             room.discard(key)
         except (KeyError, ValueError) as exc:
-            self._show_notice(f"Could not discard that message: {exc}")
+            self._notice.show(f"Could not discard that message: {exc}")
 
     def _change_from_view(self, key: str, text: str | None) -> None:
         what = "deleting" if text is None else "editing"
-        self._spawn(change_from_view(self._room, key, text, self._show_notice), what)
+        self._spawn(change_from_view(self._room, key, text, self._notice.show), what)
 
     def _spawn_reconnect(self) -> None:
         if self._session is not None:
@@ -535,8 +536,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             await session.reconnect()
         except Exception as exc:
             # About the connection: it goes away once the session is connected.
-            logger.error("reconnecting failed", exc_info=exc)
-            self._show_notice(explain("reconnecting", exc, self._url), until_connected=True)
+            self._notice.report("reconnecting", exc, until_connected=True)
 
     def _spawn(self, coro: Any, what: str) -> None:
         self._tasks.spawn(coro, what)
@@ -576,30 +576,11 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         state = session.state if session is not None else None
         name = display_name(session.user, self._email) if session is not None else None
         self.status_bar.show(state, name if self._room is not None else None)
-        if self._notice_until_connected and state is SessionState.READY:
-            self._show_notice(None)
+        if state is SessionState.READY:
+            self._notice.connected()
         # Only a logout disables typing: a reconnect holds sends instead, and a
         # box disabled even for a moment loses the reader's focus and keys.
         self.message_form.disabled = not self._live
-
-    def _show_notice(self, text: str | None, *, until_connected: bool = False) -> None:
-        """Show ``text`` under the chat (None clears it).
-
-        ``until_connected``: the notice is about the connection, so it goes
-        away by itself once the session is connected again.
-        """
-        self.last_error = text or ""
-        self._notice_until_connected = bool(text) and until_connected
-        if not text:
-            self.notice.value = ""
-            self.notice.layout.display = "none"
-            return
-        self.notice.value = f'<span class="dcw-notice-text">{html.escape(text)}</span>'
-        self.notice.layout.display = None
-
-    def _report(self, what: str, exc: BaseException) -> None:
-        logger.error("%s failed", what, exc_info=exc)
-        self._show_notice(explain(what, exc, self._url))
 
     @property
     def _url(self) -> str | None:
