@@ -39,10 +39,11 @@ from ..chat.store import ChatMessage, StoreChange
 from ..config import ChatConfig, load_config
 from ..errors import DirectusError
 from ..realtime.session import RealtimeSession, SessionState
-from ._changes import ChangeNews, change_from_view, key_of
-from ._news import MessageCallback, MessageNews
+from ._changes import change_from_view, key_of
+from ._news import MessageCallback
 from ._notice import Notice
 from ._owner import OwnerLoop
+from ._room_feed import RoomFeed
 from ._tasks import TaskKeeper
 from .login_form import LoginForm, login_error_text
 from .message_form import MessageForm
@@ -158,8 +159,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self._logging_in = False
         self._leaving = False
         self._email = ""
-        self._news = MessageNews(self._notice.show)
-        self._changes = ChangeNews(self._notice.show)
+        self._feed = RoomFeed(self.message_list, self._notice.show)
         self._tasks = TaskKeeper(self._notice.report)
 
         self.login_form.on_submit(self._on_login_submit)
@@ -309,7 +309,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         Anyone's edit, live or read back after a reconnect; your own only with
         ``include_own=True``. Returns a function that removes the callback.
         """
-        return self._changes.edits.add(callback, include_own=include_own)
+        return self._feed.changes.edits.add(callback, include_own=include_own)
 
     def on_delete(
         self, callback: MessageCallback, *, include_own: bool = False
@@ -318,7 +318,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
 
         As :meth:`on_edit`: anyone's, your own only with ``include_own=True``.
         """
-        return self._changes.deletes.add(callback, include_own=include_own)
+        return self._feed.changes.deletes.add(callback, include_own=include_own)
 
     @_on_owner_loop
     async def load_older(self) -> int:
@@ -356,7 +356,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         Returns:
             a function that removes the callback.
         """
-        return self._news.add(callback, include_own=include_own)
+        return self._feed.news.add(callback, include_own=include_own)
 
     @_on_owner_loop
     async def settle(self) -> None:
@@ -443,7 +443,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             self._detach()
             await _close_quietly(room, session)
             raise
-        self._news.start(room.messages)
+        self._feed.start(room.messages)
         self._live = True
         self._notice.show(None)
         self.stage = "chat"
@@ -464,7 +464,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self._session = None
         self._room = None
         self._live = False
-        self._news.stop()
+        self._feed.stop()
 
     async def _session_lost(self, session: ChatSession) -> None:
         """The session closed under us (not by logout): back to the login form."""
@@ -551,12 +551,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
 
     def _on_change(self, change: StoreChange) -> None:
         room = self._room
-        # Looked up before apply(): news is what was not SENT until this change.
-        news = self._news.find(change, self.message_list.get)
-        changed = self._changes.find(change, self.message_list.get)
-        self.message_list.apply(change, has_older=room.has_older if room is not None else None)
-        self._news.tell(news, self.message_list.own_id)
-        self._changes.tell(changed, self.message_list.own_id)
+        self._feed.apply(change, has_older=room.has_older if room is not None else None)
 
     # -- showing ------------------------------------------------------------------
 
