@@ -24,7 +24,6 @@ widget's synced state.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import functools
 from collections.abc import Awaitable, Callable, Coroutine
@@ -33,16 +32,18 @@ from typing import Any, ParamSpec, TypeVar
 import ipywidgets as widgets
 import traitlets
 
-from ..chat.room import DEFAULT_PAGE_SIZE, ChatRoom
+from ..chat.room import DEFAULT_PAGE_SIZE
 from ..chat.store import ChatMessage
 from ..config import ChatConfig, load_config
 from ..realtime.session import RealtimeSession, SessionState
-from ._changes import change_from_view, key_of
+from ._editing import Editing
 from ._login import ChatSession, LoginFlow, SessionFactory
 from ._news import MessageCallback
 from ._notice import Notice
 from ._owner import OwnerLoop
+from ._paging import Paging
 from ._room_feed import RoomFeed
+from ._sending import Sending
 from ._tasks import TaskKeeper
 from .login_form import LoginForm
 from .message_form import MessageForm
@@ -146,12 +147,16 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             message_list=self.message_list,
             message_form=self.message_form,
         )
-        self.message_form.on_submit(self._on_text_submit)
-        self.message_list.on_load_older(self._on_load_older)
-        self.message_list.on_retry(self._on_retry)
-        self.message_list.on_discard(self._on_discard)
-        self.message_list.on_edit(lambda key, text: self._change_from_view(key, text))
-        self.message_list.on_delete(lambda key: self._change_from_view(key, None))
+        self._sending = Sending(
+            self._login,
+            self._owner,
+            self._tasks,
+            self._notice,
+            self.message_form,
+            self.message_list,
+        )
+        self._paging = Paging(self._login, self._tasks, self.message_list)
+        self._editing = Editing(self._login, self._tasks, self._notice, self.message_list)
         self._layout_for(self.stage)
 
     # -- reading -------------------------------------------------------------------
@@ -213,18 +218,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             ValueError: the text is blank, or longer than the limit (at once).
             RuntimeError: not logged in (at once).
         """
-        room = self._login.require_room()
-        room.check_text(text)
-        return self._owner.start(self._send_kept(room, text))
-
-    async def _send_kept(self, room: ChatRoom, text: str) -> ChatMessage:
-        # Held by the TaskKeeper, whichever thread started it: the loop keeps
-        # only a weak reference, and a caller that forgot to await dropped the
-        # other one; settle(), logout() and aclose() see it too.
-        current = asyncio.current_task()
-        if current is not None:
-            self._tasks.keep(current, "sending")
-        return await room.send(text)
+        return self._sending.send(text)
 
     def send(self, content: Any, buffers: list[Any] | None = None) -> None:
         """ipywidgets' custom message to the browser (a dict); chat text is :meth:`send_message`.
@@ -247,7 +241,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             KeyError: no such message.  ValueError: it is not FAILED.
             RuntimeError: not logged in.
         """
-        return await self._login.require_room().retry(key)
+        return await self._sending.retry(key)
 
     @_on_owner_loop
     async def edit_message(self, message: str | ChatMessage, text: str) -> ChatMessage:
@@ -261,7 +255,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             KeyError: no such message.  RuntimeError: not logged in.
             DirectusError: the server did not store it (the message stays as it was).
         """
-        return await self._login.require_room().edit(key_of(message), text)
+        return await self._editing.edit(message, text)
 
     @_on_owner_loop
     async def delete_message(self, message: str | ChatMessage) -> None:
@@ -270,7 +264,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         Raises:
             ValueError, Forbidden, KeyError, RuntimeError, DirectusError: as :meth:`edit_message`.
         """
-        await self._login.require_room().delete(key_of(message))
+        await self._editing.delete(message)
 
     def on_edit(
         self, callback: MessageCallback, *, include_own: bool = False
@@ -298,10 +292,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         Raises:
             RuntimeError: not logged in.  DirectusError: the read failed.
         """
-        room = self._login.require_room()
-        added = await room.load_older()
-        self.message_list.older_loaded(None, has_older=room.has_older)
-        return added
+        return await self._paging.load_older()
 
     @_on_owner_loop
     async def logout(self) -> None:
@@ -358,47 +349,6 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         if login is not None:
             login.close_soon()
         super().close()
-
-    # -- the composer's and the list's callbacks (synchronous: they start tasks) ------------
-
-    def _on_text_submit(self, text: str) -> None:
-        self._tasks.spawn(self._send_from_form(text), "sending")
-
-    async def _send_from_form(self, text: str) -> None:
-        try:
-            await self._login.require_room().send(text)
-        except ValueError as exc:  # too long: say so, the text is not lost from the log
-            self._notice.show(str(exc))
-
-    def _on_load_older(self, view: str) -> None:
-        self._tasks.spawn(self._load_older_for(view), "loading older messages")
-
-    async def _load_older_for(self, view: str) -> None:
-        room = self._login.room
-        try:
-            if room is not None and room.is_open:
-                await room.load_older()
-        finally:
-            has_older = room.has_older if room is not None else False
-            self.message_list.older_loaded(view, has_older=has_older)
-
-    def _on_retry(self, key: str) -> None:
-        room = self._login.room
-        if room is not None:
-            self._tasks.spawn(room.retry(key), "sending again")
-
-    def _on_discard(self, key: str) -> None:
-        room = self._login.room
-        if room is None:
-            return
-        try:
-            room.discard(key)
-        except (KeyError, ValueError) as exc:
-            self._notice.show(f"Could not discard that message: {exc}")
-
-    def _change_from_view(self, key: str, text: str | None) -> None:
-        what = "deleting" if text is None else "editing"
-        self._tasks.spawn(change_from_view(self._login.room, key, text, self._notice.show), what)
 
     # -- showing ------------------------------------------------------------------
 
