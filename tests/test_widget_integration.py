@@ -130,7 +130,7 @@ async def test_real_login_send_receive_and_logout(
     assert message["text"] == theirs and message["time"].endswith("Z")
 
     # No password or token in any widget's synced state or any message to the browser.
-    session = chat._session
+    session = chat._login.session
     assert session is not None and issued
     secrets = [ada.password]
     secrets += [t.access_token for t in issued] + [t.refresh_token for t in issued]

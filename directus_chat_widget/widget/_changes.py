@@ -1,4 +1,4 @@
-"""Edits and deletes in the widget: the reader's clicks, and ``on_edit``/``on_delete``.
+"""Which room changes are edits and deletes, and telling ``on_edit``/``on_delete``.
 
 What the callbacks hear: an edit when the server has stored it (the message's
 ``edited_at`` moved), and a delete when the server's message leaves the list,
@@ -8,17 +8,12 @@ callbacks that asked (``include_own=True``), as with ``on_message``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
-from ..chat.room import ChatRoom
 from ..chat.store import ChatMessage, MessageStatus, StoreChange
-from ..errors import DirectusError
 from ._news import Listeners, Lookup
 
-__all__ = ["ChangeNews", "change_from_view", "key_of"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["ChangeNews"]
 
 
 class ChangeNews:
@@ -53,34 +48,3 @@ class ChangeNews:
         edited, deleted = found
         self.edits.tell(edited, own_id)
         self.deletes.tell(deleted, own_id)
-
-
-def key_of(message: str | ChatMessage) -> str:
-    """The key of ``message``, given as a key or as a ChatMessage.
-
-    Raises:
-        TypeError: neither.
-    """
-    if isinstance(message, ChatMessage):
-        return message.key
-    if isinstance(message, str):
-        return message
-    raise TypeError(f"expected a message key or a ChatMessage, got {type(message).__name__}")
-
-
-async def change_from_view(
-    room: ChatRoom | None, key: str, text: str | None, notice: Callable[[str], None]
-) -> None:
-    """Edit (``text``) or delete (None) ``key`` for a click; a refusal is shown, not raised."""
-    what = "delete" if text is None else "edit"
-    if room is None or not room.is_open:
-        return
-    try:
-        if text is None:
-            await room.delete(key)
-        else:
-            await room.edit(key, text)
-    except (KeyError, ValueError, DirectusError) as exc:
-        logger.info("%s of %s from the list failed: %s", what, key, exc)
-        reason = "it is no longer there" if isinstance(exc, KeyError) else str(exc)
-        notice(f"Could not {what} that message: {reason}")

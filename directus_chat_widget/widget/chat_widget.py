@@ -13,6 +13,17 @@ default, one per login) does the talking and a :class:`ChatRoom` keeps the
 list; the widget renders the room's changes and turns clicks into coroutines,
 started as tasks that are kept and whose failures are shown in the widget.
 
+The work is done by objects the widget composes, one job each:
+:class:`LoginFlow` (``_login.py``: the session and room from login to
+logout, and the status they show), :class:`Sending` (``_sending.py``: the
+composer, ``send_message``, Retry and Discard), :class:`Paging`
+(``_paging.py``: older pages), :class:`Editing` (``_editing.py``: Edit and
+Delete), :class:`RoomFeed` (``_room_feed.py``: each room change to the list
+and to ``on_message``/``on_edit``/``on_delete``), :class:`Notice`
+(``_notice.py``: the line that says what went wrong) and :class:`TaskKeeper`
+(``_tasks.py``: the tasks clicks start). The widget itself composes the parts
+and is the public API.
+
 Threads: everything the browser sends (clicks, submits, typed state) and every
 public coroutine runs on one event loop, the widget's owner (see ``_owner.py``
 for why a kernel may deliver widget messages on another thread).
@@ -24,55 +35,33 @@ widget's synced state.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import functools
-import html
-import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, ParamSpec, Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 import ipywidgets as widgets
 import traitlets
 
-from ..chat.room import DEFAULT_PAGE_SIZE, ChatRoom, SessionLike
-from ..chat.store import ChatMessage, StoreChange
+from ..chat.room import DEFAULT_PAGE_SIZE
+from ..chat.store import ChatMessage
 from ..config import ChatConfig, load_config
-from ..errors import DirectusError
 from ..realtime.session import RealtimeSession, SessionState
-from ._changes import ChangeNews, change_from_view, key_of
-from ._news import MessageCallback, MessageNews
+from ._editing import Editing
+from ._login import ChatSession, LoginFlow, SessionFactory
+from ._news import MessageCallback
+from ._notice import Notice
 from ._owner import OwnerLoop
+from ._paging import Paging
+from ._room_feed import RoomFeed
+from ._sending import Sending
 from ._tasks import TaskKeeper
-from ._wording import explain
-from .login_form import LoginForm, login_error_text
+from .login_form import LoginForm
 from .message_form import MessageForm
 from .message_list import DEFAULT_MAX_NODES, MessageList
-from .status import StatusBar, display_name
+from .status import StatusBar
 
 __all__ = ["ChatSession", "ChatWidget"]
-
-logger = logging.getLogger(__name__)
-
-
-class ChatSession(SessionLike, Protocol):
-    """What the widget needs from a session (RealtimeSession has it all)."""
-
-    @property
-    def state(self) -> SessionState: ...
-
-    def on_state_change(self, callback: Callable[[SessionState], None]) -> Callable[[], None]: ...
-
-    async def login(self, email: str, password: str) -> None: ...
-
-    async def reconnect(self) -> None: ...
-
-    async def logout(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-
-SessionFactory = Callable[[], ChatSession]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -139,42 +128,46 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self.config = config
         self.collection = collection or (config.collection if config else "messages")
         self.page_size = page_size
-        self._session_factory = session_factory
+        server_url = config.url if config is not None else None
         self.status_bar = StatusBar()
         self.login_form = LoginForm()
         self.message_list = MessageList(max_nodes=max_nodes)
         self.message_form = MessageForm()
-        self.notice = widgets.HTML("")
-        self.notice.add_class("dcw-notice")
-        self.notice.layout.display = "none"
+        self._notice = Notice(server_url)
+        self.notice = self._notice.widget
         super().__init__(markdown=markdown, **kwargs)
         traitlets.dlink((self, "markdown"), (self.message_list, "markdown"))
         self._owner = OwnerLoop()
         for part in (self.status_bar, self.login_form, self.message_list, self.message_form):
             self._owner.adopt(part)
         self.add_class("dcw-chat")
-        self._session: ChatSession | None = None
-        self._room: ChatRoom | None = None
-        self._unwatch: list[Callable[[], None]] = []
-        self._live = False  # the room is open (not logging in or out)
-        self._logging_in = False
-        self._leaving = False
-        self._email = ""
-        self._news = MessageNews(self._show_notice)
-        self._changes = ChangeNews(self._show_notice)
-        self._tasks = TaskKeeper(self._report)
-        self.last_error = ""
-        self._notice_until_connected = False
-
-        self.login_form.on_submit(self._on_login_submit)
-        self.message_form.on_submit(self._on_text_submit)
-        self.message_list.on_load_older(self._on_load_older)
-        self.message_list.on_retry(self._on_retry)
-        self.message_list.on_discard(self._on_discard)
-        self.message_list.on_edit(lambda key, text: self._change_from_view(key, text))
-        self.message_list.on_delete(lambda key: self._change_from_view(key, None))
-        self.status_bar.on_logout(lambda: self._spawn(self.logout(), "logging out"))
-        self.status_bar.on_reconnect(self._spawn_reconnect)
+        self._tasks = TaskKeeper(self._notice.report)
+        self._feed = RoomFeed(self.message_list, self._notice.show)
+        self._login = LoginFlow(
+            session_factory=session_factory,
+            collection=self.collection,
+            page_size=page_size,
+            url=server_url,
+            owner=self._owner,
+            tasks=self._tasks,
+            notice=self._notice,
+            feed=self._feed,
+            show_stage=self._show_stage,
+            login_form=self.login_form,
+            status_bar=self.status_bar,
+            message_list=self.message_list,
+            message_form=self.message_form,
+        )
+        self._sending = Sending(
+            self._login,
+            self._owner,
+            self._tasks,
+            self._notice,
+            self.message_form,
+            self.message_list,
+        )
+        self._paging = Paging(self._login, self._tasks, self.message_list)
+        self._editing = Editing(self._login, self._tasks, self._notice, self.message_list)
         self._layout_for(self.stage)
 
     # -- reading -------------------------------------------------------------------
@@ -182,25 +175,33 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
     @property
     def messages(self) -> tuple[ChatMessage, ...]:
         """The messages shown, oldest first (then our unconfirmed sends); () when logged out."""
-        return self._room.messages if self._room is not None else ()
+        room = self._login.room
+        return room.messages if room is not None else ()
 
     @property
     def user(self) -> dict[str, Any] | None:
         """The logged-in user (``id``, ``first_name``, ``last_name``), or None."""
-        if self._session is None or self._room is None:
+        session = self._login.session
+        if session is None or self._login.room is None:
             return None
-        user = self._session.user
+        user = session.user
         return dict(user) if user is not None else None
 
     @property
     def state(self) -> SessionState | None:
         """The session's state, None when logged out."""
-        return self._session.state if self._session is not None else None
+        session = self._login.session
+        return session.state if session is not None else None
 
     @property
     def is_logged_in(self) -> bool:
         """True once a login has opened the chat, until logout."""
-        return self._room is not None and self._live
+        return self._login.room is not None and self._login.live
+
+    @property
+    def last_error(self) -> str:
+        """What the notice under the chat says ("" for nothing): the last failure, in words."""
+        return self._notice.text
 
     # -- the embedding API ----------------------------------------------------------
 
@@ -214,20 +215,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             DirectusError: any other refusal (the chat collection is unreadable...).
             RuntimeError: already logged in, or a login is running.
         """
-        if self._session is not None or self._logging_in:
-            raise RuntimeError("already logged in (or logging in): log out first")
-        self._logging_in = True
-        self.login_form.busy = True
-        self.login_form.show_error(None)
-        try:
-            await self._open(email.strip(), password)
-        except BaseException as exc:
-            logger.info("login failed", exc_info=exc)
-            self.login_form.show_error(login_error_text(exc, self._url))
-            raise
-        finally:
-            self._logging_in = False
-            self.login_form.busy = False
+        await self._login.login(email, password)
 
     def send_message(
         self, text: str
@@ -241,18 +229,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             ValueError: the text is blank, or longer than the limit (at once).
             RuntimeError: not logged in (at once).
         """
-        room = self._require_room()
-        room.check_text(text)
-        return self._owner.start(self._send_kept(room, text))
-
-    async def _send_kept(self, room: ChatRoom, text: str) -> ChatMessage:
-        # Held by the TaskKeeper, whichever thread started it: the loop keeps
-        # only a weak reference, and a caller that forgot to await dropped the
-        # other one; settle(), logout() and aclose() see it too.
-        current = asyncio.current_task()
-        if current is not None:
-            self._tasks.keep(current, "sending")
-        return await room.send(text)
+        return self._sending.send(text)
 
     def send(self, content: Any, buffers: list[Any] | None = None) -> None:
         """ipywidgets' custom message to the browser (a dict); chat text is :meth:`send_message`.
@@ -275,7 +252,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             KeyError: no such message.  ValueError: it is not FAILED.
             RuntimeError: not logged in.
         """
-        return await self._require_room().retry(key)
+        return await self._sending.retry(key)
 
     @_on_owner_loop
     async def edit_message(self, message: str | ChatMessage, text: str) -> ChatMessage:
@@ -289,7 +266,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             KeyError: no such message.  RuntimeError: not logged in.
             DirectusError: the server did not store it (the message stays as it was).
         """
-        return await self._require_room().edit(key_of(message), text)
+        return await self._editing.edit(message, text)
 
     @_on_owner_loop
     async def delete_message(self, message: str | ChatMessage) -> None:
@@ -298,7 +275,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         Raises:
             ValueError, Forbidden, KeyError, RuntimeError, DirectusError: as :meth:`edit_message`.
         """
-        await self._require_room().delete(key_of(message))
+        await self._editing.delete(message)
 
     def on_edit(
         self, callback: MessageCallback, *, include_own: bool = False
@@ -308,7 +285,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         Anyone's edit, live or read back after a reconnect; your own only with
         ``include_own=True``. Returns a function that removes the callback.
         """
-        return self._changes.edits.add(callback, include_own=include_own)
+        return self._feed.changes.edits.add(callback, include_own=include_own)
 
     def on_delete(
         self, callback: MessageCallback, *, include_own: bool = False
@@ -317,7 +294,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
 
         As :meth:`on_edit`: anyone's, your own only with ``include_own=True``.
         """
-        return self._changes.deletes.add(callback, include_own=include_own)
+        return self._feed.changes.deletes.add(callback, include_own=include_own)
 
     @_on_owner_loop
     async def load_older(self) -> int:
@@ -326,10 +303,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         Raises:
             RuntimeError: not logged in.  DirectusError: the read failed.
         """
-        room = self._require_room()
-        added = await room.load_older()
-        self.message_list.older_loaded(None, has_older=room.has_older)
-        return added
+        return await self._paging.load_older()
 
     @_on_owner_loop
     async def logout(self) -> None:
@@ -340,22 +314,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         Raises:
             ServerUnreachable: the server could not be told (the session is closed anyway).
         """
-        room, session = self._room, self._session
-        if session is None:
-            return
-        self._leaving = True
-        try:
-            self._detach()
-            await self._tasks.cancel_all()
-            if room is not None:
-                await room.close()
-            try:
-                await session.logout()
-            except DirectusError as exc:
-                self._show_notice(f"Logged out here, but the server could not be told: {exc}")
-                raise
-        finally:
-            self._leaving = False
+        await self._login.logout()
 
     def on_message(
         self, callback: MessageCallback, *, include_own: bool = False
@@ -369,7 +328,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         Returns:
             a function that removes the callback.
         """
-        return self._news.add(callback, include_own=include_own)
+        return self._feed.news.add(callback, include_own=include_own)
 
     @_on_owner_loop
     async def settle(self) -> None:
@@ -379,17 +338,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
     @_on_owner_loop
     async def aclose(self) -> None:
         """Close the session quietly (no logout), stop all work and close the widgets."""
-        room, session = self._room, self._session
-        self._leaving = True
-        try:
-            self._detach()
-            await self._tasks.cancel_all()
-            if room is not None:
-                await room.close()
-            if session is not None:
-                await session.close()
-        finally:
-            self._leaving = False
+        await self._login.aclose()
         for part in (
             self.status_bar,
             self.login_form,
@@ -406,163 +355,16 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         Use :meth:`aclose` to wait for that (and to close the parts too).
         """
         # getattr: ipywidgets calls close() from __del__, also on an instance
-        # whose __init__ raised (no URL) before these attributes existed.
-        room = getattr(self, "_room", None)
-        session = getattr(self, "_session", None)
-        if session is not None:
-            self._owner.call(self._close_in_background, room, session)
+        # whose __init__ raised (no URL) before its parts existed.
+        login = getattr(self, "_login", None)
+        if login is not None:
+            login.close_soon()
         super().close()
 
-    def _close_in_background(self, room: ChatRoom | None, session: ChatSession) -> None:
-        # On the owner: the room's callbacks may be running there right now.
-        self._leaving = True  # its CLOSED state is ours, not news
-        self._forget()
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            logger.debug("no event loop to close the session on; it ends with the process")
-        else:
-            self._tasks.spawn(_close_quietly(room, session), "closing the session")
-
-    # -- login and logout ------------------------------------------------------------
-
-    async def _open(self, email: str, password: str) -> None:
-        session = self._session_factory()
-        self._session = session
-        self._email = email
-        self._unwatch.append(session.on_state_change(self._on_state))
-        self._show_state()
-        room = ChatRoom(session, self.collection, page_size=self.page_size)
-        try:
-            await session.login(email, password)
-            user = session.user
-            self.message_list.own_id = _user_id(user)
-            self.message_list.reset((), has_older=False)
-            self._room = room
-            self._unwatch.append(room.on_change(self._on_change))
-            await room.open()
-        except BaseException:
-            self._detach()
-            await room.close()
-            await session.close()
-            raise
-        self._news.start(room.messages)
-        self._live = True
-        self._show_notice(None)
-        self.stage = "chat"
-        self._show_state()
-
-    def _detach(self) -> None:
-        """Forget the session and room and show the login form (no I/O)."""
-        self._forget()
-        self.message_list.clear()
-        self.stage = "login"
-        self._show_state()
-
-    def _forget(self) -> None:
-        """Stop listening to the session and room, and drop them (no I/O, no view change)."""
-        for remove in self._unwatch:
-            remove()
-        self._unwatch.clear()
-        self._session = None
-        self._room = None
-        self._live = False
-        self._news.stop()
-
-    async def _session_lost(self, session: ChatSession) -> None:
-        """The session closed under us (not by logout): back to the login form."""
-        if self._session is not session:
-            return
-        room = self._room
-        self._detach()
-        self.login_form.show_error("The session was closed; please log in again.")
-        if room is not None:
-            await room.close()
-
-    # -- form and list callbacks (synchronous: they start tasks) -------------------------
-
-    def _on_login_submit(self, email: str, password: str) -> None:
-        self._spawn(self._login_from_form(email, password), "logging in")
-
-    async def _login_from_form(self, email: str, password: str) -> None:
-        try:
-            await self.login(email, password)
-        except (DirectusError, RuntimeError) as exc:
-            # Already shown in the form; the log says why for whoever debugs.
-            logger.info("login from the form failed: %s", exc)
-
-    def _on_text_submit(self, text: str) -> None:
-        self._spawn(self._send_from_form(text), "sending")
-
-    async def _send_from_form(self, text: str) -> None:
-        try:
-            await self._require_room().send(text)
-        except ValueError as exc:  # too long: say so, the text is not lost from the log
-            self._show_notice(str(exc))
-
-    def _on_load_older(self, view: str) -> None:
-        self._spawn(self._load_older_for(view), "loading older messages")
-
-    async def _load_older_for(self, view: str) -> None:
-        room = self._room
-        try:
-            if room is not None and room.is_open:
-                await room.load_older()
-        finally:
-            has_older = room.has_older if room is not None else False
-            self.message_list.older_loaded(view, has_older=has_older)
-
-    def _on_retry(self, key: str) -> None:
-        room = self._room
-        if room is not None:
-            self._spawn(room.retry(key), "sending again")
-
-    def _on_discard(self, key: str) -> None:
-        room = self._room
-        if room is None:
-            return
-        try:
-            room.discard(key)
-        except (KeyError, ValueError) as exc:
-            self._show_notice(f"Could not discard that message: {exc}")
-
-    def _change_from_view(self, key: str, text: str | None) -> None:
-        what = "deleting" if text is None else "editing"
-        self._spawn(change_from_view(self._room, key, text, self._show_notice), what)
-
-    def _spawn_reconnect(self) -> None:
-        if self._session is not None:
-            self._spawn(self._reconnect(self._session), "reconnecting")
-
-    async def _reconnect(self, session: ChatSession) -> None:
-        try:
-            await session.reconnect()
-        except Exception as exc:
-            # About the connection: it goes away once the session is connected.
-            logger.error("reconnecting failed", exc_info=exc)
-            self._show_notice(explain("reconnecting", exc, self._url), until_connected=True)
-
-    def _spawn(self, coro: Any, what: str) -> None:
-        self._tasks.spawn(coro, what)
-
-    # -- session and room callbacks ---------------------------------------------------
-
-    def _on_state(self, state: SessionState) -> None:
-        self._show_state()
-        session = self._session
-        if state is SessionState.CLOSED and not self._leaving and session is not None:
-            self._spawn(self._session_lost(session), "closing the chat")
-
-    def _on_change(self, change: StoreChange) -> None:
-        room = self._room
-        # Looked up before apply(): news is what was not SENT until this change.
-        news = self._news.find(change, self.message_list.get)
-        changed = self._changes.find(change, self.message_list.get)
-        self.message_list.apply(change, has_older=room.has_older if room is not None else None)
-        self._news.tell(news, self.message_list.own_id)
-        self._changes.tell(changed, self.message_list.own_id)
-
     # -- showing ------------------------------------------------------------------
+
+    def _show_stage(self, stage: str) -> None:
+        self.stage = stage
 
     @traitlets.observe("stage")
     def _stage_changed(self, change: dict[str, Any]) -> None:
@@ -574,53 +376,3 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         else:
             body = (self.login_form,)
         self.children = (self.status_bar, *body, self.notice)
-
-    def _show_state(self) -> None:
-        session = self._session
-        state = session.state if session is not None else None
-        name = display_name(session.user, self._email) if session is not None else None
-        self.status_bar.show(state, name if self._room is not None else None)
-        if self._notice_until_connected and state is SessionState.READY:
-            self._show_notice(None)
-        # Only a logout disables typing: a reconnect holds sends instead, and a
-        # box disabled even for a moment loses the reader's focus and keys.
-        self.message_form.disabled = not self._live
-
-    def _show_notice(self, text: str | None, *, until_connected: bool = False) -> None:
-        """Show ``text`` under the chat (None clears it).
-
-        ``until_connected``: the notice is about the connection, so it goes
-        away by itself once the session is connected again.
-        """
-        self.last_error = text or ""
-        self._notice_until_connected = bool(text) and until_connected
-        if not text:
-            self.notice.value = ""
-            self.notice.layout.display = "none"
-            return
-        self.notice.value = f'<span class="dcw-notice-text">{html.escape(text)}</span>'
-        self.notice.layout.display = None
-
-    def _report(self, what: str, exc: BaseException) -> None:
-        logger.error("%s failed", what, exc_info=exc)
-        self._show_notice(explain(what, exc, self._url))
-
-    @property
-    def _url(self) -> str | None:
-        return self.config.url if self.config is not None else None
-
-    def _require_room(self) -> ChatRoom:
-        if self._room is None or not self._live:
-            raise RuntimeError("not logged in: call login() first")
-        return self._room
-
-
-async def _close_quietly(room: ChatRoom | None, session: ChatSession) -> None:
-    if room is not None:
-        await room.close()
-    await session.close()
-
-
-def _user_id(user: Mapping[str, Any] | None) -> str | None:
-    value = user.get("id") if user is not None else None
-    return value if isinstance(value, str) else None
