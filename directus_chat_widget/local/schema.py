@@ -27,8 +27,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from .._sync import run_sync
 from ..errors import PermissionRefused, ServerError
 from ..rest import DirectusRest
 from .access import (
@@ -293,6 +294,39 @@ async def apply_chat_schema_as_admin(
             )
         finally:
             await rest.logout(tokens.refresh_token)
+
+
+class AdminLogin(Protocol):
+    """A running server and its administrator's login: a LocalDirectus or a LocalCluster."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def admin_email(self) -> str: ...
+    @property
+    def admin_password(self) -> str: ...
+
+
+def setup_chat_as_admin(
+    server: AdminLogin, demo_users: Sequence[DemoUser], *, public_read: bool
+) -> SchemaReport:
+    """:func:`apply_chat_schema_as_admin` on ``server``, from synchronous code.
+
+    The REST calls run on a worker thread's loop, so a notebook cell (whose
+    loop already runs) can call it too.
+
+    Raises:
+        StartupFailed: ``server`` has no URL (not running); and as apply_chat_schema.
+    """
+    return run_sync(
+        apply_chat_schema_as_admin(
+            server.url,
+            server.admin_email,
+            server.admin_password,
+            demo_users=demo_users,
+            public_read=public_read,
+        )
+    )
 
 
 async def add_chat_user(
