@@ -39,7 +39,7 @@ from .redis import LocalRedis
 from .schema import DEMO_USERS, DemoUser, SchemaReport, setup_chat_as_admin
 from .server import PID_FILE as DIRECTUS_PID_FILE
 from .server import LocalDirectus
-from .settings import ServerSettings, default_data_dir
+from .settings import default_data_dir
 from .supervisor import StartStop
 from .topology import directus_env
 
@@ -346,7 +346,7 @@ class LocalCluster(StartStop):
             folder.mkdir(parents=True, exist_ok=True)
             # The instance's own settings file carries the cluster's secrets and
             # admin: the first instance bootstraps with this admin.
-            ServerSettings(s.version, s.key, s.secret, s.admin_email, s.admin_password).save(folder)
+            s.server.save(folder)
             self.directus.append(
                 LocalDirectus(
                     folder,
