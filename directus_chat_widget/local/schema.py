@@ -9,7 +9,7 @@ with an admin token, against any Directus (not only the local one):
   ``client_uid`` (unique string the client sets on each create, so a create
   resent after a lost reply is never stored twice);
 - the policy ``Chat user`` and what it and the Public policy may do (see
-  :mod:`.access`): chat users read, post, and edit or delete only their own
+  :mod:`.rules`): chat users read, post, and edit or delete only their own
   messages; the public gets nothing unless ``public_read`` asks for reading;
 - users attached to the Public policy itself (the seed tutorial's chat users)
   are moved onto ``Chat user``; chat accounts are created only when asked.
@@ -33,20 +33,16 @@ from .._sync import run_sync
 from ..errors import PermissionRefused, ServerError
 from ..rest import DirectusRest
 from .access import (
-    CHAT_POLICY_NAME,
-    USER_FIELDS,
-    Refusal,
-    apply_rules,
     chat_policy_id,
-    chat_rules,
     ensure_chat_user,
     find_chat_policy,
     move_public_users,
     public_policy_id,
-    public_rules,
 )
 from .guard import guard_missing
+from .permissions import apply_rules
 from .report import SchemaReport
+from .rules import CHAT_POLICY_NAME, USER_FIELDS, Refusal, chat_rules, public_rules
 
 __all__ = [
     "CHAT_COLLECTION",
