@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import StartupFailed
 from .ports import HOST, directus_answers
-from .process import ServerProcess, find_program
+from .process import ServerProcess, require_program
 from .topology import haproxy_config
 
 __all__ = ["LocalBalancer"]
@@ -36,10 +35,9 @@ class LocalBalancer(ServerProcess):
     ) -> None:
         super().__init__(folder, port=port, startup_timeout=startup_timeout)
         self.backends = list(backends)
-        found = find_program("haproxy", "/usr/sbin/haproxy")
-        if found is None:
-            raise StartupFailed("HAProxy is not installed: `apt-get install haproxy`")
-        self.binary = found
+        self.binary = require_program(
+            "haproxy", "/usr/sbin/haproxy", what="HAProxy", package="haproxy"
+        )
 
     @property
     def config_path(self) -> Path:

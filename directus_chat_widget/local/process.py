@@ -41,6 +41,7 @@ __all__ = [
     "pid_from_file",
     "pid_record",
     "process_stat",
+    "require_program",
     "same_process",
     "start_time",
     "still_there",
@@ -52,6 +53,18 @@ logger = logging.getLogger(__name__)
 def find_program(name: str, usual: str) -> str | None:
     """``name`` on PATH, else at its ``usual`` place (PATH may lack /usr/sbin); None if absent."""
     return shutil.which(name) or (usual if Path(usual).is_file() else None)
+
+
+def require_program(name: str, usual: str, *, what: str, package: str) -> str:
+    """:func:`find_program`, or an error naming the Debian ``package`` that provides it.
+
+    Raises:
+        StartupFailed: not installed.
+    """
+    found = find_program(name, usual)
+    if found is None:
+        raise StartupFailed(f"{what} is not installed: `apt-get install {package}`")
+    return found
 
 
 class ServerProcess(StartStop):

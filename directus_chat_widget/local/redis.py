@@ -12,9 +12,8 @@ import os
 import socket
 from pathlib import Path
 
-from ..errors import StartupFailed
 from .ports import HOST
-from .process import ServerProcess, find_program
+from .process import ServerProcess, require_program
 from .topology import redis_settings
 
 __all__ = ["LocalRedis"]
@@ -30,10 +29,9 @@ class LocalRedis(ServerProcess):
     ) -> None:
         super().__init__(folder, port=port, startup_timeout=startup_timeout)
         self.password = password
-        found = find_program("redis-server", "/usr/bin/redis-server")
-        if found is None:
-            raise StartupFailed("Redis is not installed: `apt-get install redis-server`")
-        self.binary = found
+        self.binary = require_program(
+            "redis-server", "/usr/bin/redis-server", what="Redis", package="redis-server"
+        )
 
     @property
     def config_path(self) -> Path:
