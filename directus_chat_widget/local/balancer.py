@@ -10,14 +10,11 @@ recipe's.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
-
-from ..errors import StartupFailed
-from .process import HOST, ServerProcess
+from .ports import HOST, directus_answers
+from .process import ServerProcess, require_program
 from .topology import haproxy_config
 
 __all__ = ["LocalBalancer"]
@@ -38,12 +35,9 @@ class LocalBalancer(ServerProcess):
     ) -> None:
         super().__init__(folder, port=port, startup_timeout=startup_timeout)
         self.backends = list(backends)
-        found = shutil.which("haproxy") or (
-            "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").is_file() else None
+        self.binary = require_program(
+            "haproxy", "/usr/sbin/haproxy", what="HAProxy", package="haproxy"
         )
-        if found is None:
-            raise StartupFailed("HAProxy is not installed: `apt-get install haproxy`")
-        self.binary = found
 
     @property
     def config_path(self) -> Path:
@@ -63,8 +57,5 @@ class LocalBalancer(ServerProcess):
         return [self.binary, "-db", "-f", str(self.config_path)]
 
     def ready(self, port: int) -> bool:
-        try:
-            reply = httpx.get(f"http://{HOST}:{port}/server/ping", timeout=2.0)
-        except httpx.HTTPError:
-            return False
-        return reply.status_code == 200 and "pong" in reply.text
+        # Through HAProxy, Directus' own ping: ready once it reaches a live instance.
+        return directus_answers(port)

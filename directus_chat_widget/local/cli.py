@@ -30,6 +30,7 @@ from .cluster import CLUSTER_FILE, LocalCluster, default_cluster_dir
 from .guard import write_guard
 from .install import DEFAULT_DIRECTUS_VERSION, ensure_installed
 from .lab import DEFAULT_LAB_PORT, LabOptions, run_lab
+from .logins import login_lines
 from .schema import DEMO_USERS
 from .server import DEFAULT_PORT, LocalDirectus
 from .settings import SETTINGS_FILE
@@ -103,12 +104,8 @@ def _cmd_up_cluster(args: argparse.Namespace) -> int:
 
 
 def _print_logins(args: argparse.Namespace, admin_email: str, secrets: Path) -> None:
-    """The demo logins (unless left out) and where the admin's password is kept."""
-    if not args.no_demo_users:
-        print("  demo logins (local demo only):")
-        for user in DEMO_USERS:
-            print(f"    {user.email:<22} password: {user.password}")
-    print(f"  admin: {admin_email} (password in {secrets})")
+    for line in login_lines(not args.no_demo_users, admin_email, secrets):
+        print(line)
 
 
 def _cmd_up(args: argparse.Namespace) -> int:

@@ -25,20 +25,22 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
-from .._sync import run_sync
 from ..errors import StartupFailed
 from .balancer import LocalBalancer
 from .cluster_settings import CLUSTER_FILE, ClusterSettings
 from .install import DEFAULT_DIRECTUS_VERSION, Progress, ensure_installed
+from .pids import pid_from_file, signal_group
+from .ports import HOST, free_port, port_is_free
 from .postgres import LocalPostgres, postgres_bin_dir, unprivileged_user
-from .process import HOST, ServerProcess, pid_from_file
+from .process import ServerProcess, find_program
 from .redis import LocalRedis
-from .schema import DEMO_USERS, DemoUser, SchemaReport, apply_chat_schema_as_admin
+from .schema import DEMO_USERS, DemoUser, SchemaReport, setup_chat_as_admin
 from .server import PID_FILE as DIRECTUS_PID_FILE
-from .server import LocalDirectus, free_port, port_is_free
-from .settings import ServerSettings, default_data_dir
+from .server import LocalDirectus
+from .settings import default_data_dir
+from .supervisor import StartStop
 from .topology import directus_env
 
 __all__ = ["CLUSTER_FILE", "LocalCluster", "PartStatus", "default_cluster_dir", "missing_programs"]
@@ -59,9 +61,9 @@ def missing_programs() -> list[str]:
     missing = []
     if postgres_bin_dir() is None:
         missing.append("postgresql")
-    if shutil.which("redis-server") is None and not Path("/usr/bin/redis-server").is_file():
+    if find_program("redis-server", "/usr/bin/redis-server") is None:
         missing.append("redis-server")
-    if shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").is_file():
+    if find_program("haproxy", "/usr/sbin/haproxy") is None:
         missing.append("haproxy")
     return missing
 
@@ -77,7 +79,7 @@ class PartStatus:
     rss_bytes: int
 
 
-class LocalCluster:
+class LocalCluster(StartStop):
     """Postgres + Redis + ``instances`` Directus + HAProxy on 127.0.0.1.
 
     Args:
@@ -204,7 +206,7 @@ class LocalCluster:
             part.attach()
         return True
 
-    def start(self) -> LocalCluster:
+    def start(self) -> Self:
         """Start every part not yet running and wait for each; returns self.
 
         Raises:
@@ -258,7 +260,7 @@ class LocalCluster:
                 leftover = pid_from_file(part.data_dir / DIRECTUS_PID_FILE)
                 if leftover is not None:
                     logger.warning("%s did not answer; killing pid %d", name, leftover)
-                    ServerProcess._signal(leftover, signal.SIGKILL)
+                    signal_group(leftover, signal.SIGKILL)
                     with contextlib.suppress(FileNotFoundError):
                         (part.data_dir / DIRECTUS_PID_FILE).unlink()
 
@@ -268,17 +270,6 @@ class LocalCluster:
         shutil.rmtree(self._postgres_data(), ignore_errors=True)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    def __enter__(self) -> LocalCluster:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def setup_chat(
         self, demo_users: tuple[DemoUser, ...] = DEMO_USERS, *, public_read: bool = False
     ) -> SchemaReport:
@@ -287,15 +278,7 @@ class LocalCluster:
         Raises:
             StartupFailed: not running. PermissionRefused: see ``apply_chat_schema``.
         """
-        return run_sync(
-            apply_chat_schema_as_admin(
-                self.url,
-                self.admin_email,
-                self.admin_password,
-                demo_users=demo_users,
-                public_read=public_read,
-            )
-        )
+        return setup_chat_as_admin(self, demo_users, public_read=public_read)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -363,7 +346,7 @@ class LocalCluster:
             folder.mkdir(parents=True, exist_ok=True)
             # The instance's own settings file carries the cluster's secrets and
             # admin: the first instance bootstraps with this admin.
-            ServerSettings(s.version, s.key, s.secret, s.admin_email, s.admin_password).save(folder)
+            s.server.save(folder)
             self.directus.append(
                 LocalDirectus(
                     folder,

@@ -7,13 +7,12 @@ server's ``directus-chat.json``: the secrets are random per cluster folder.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import DataFolderMismatch
-from .settings import ADMIN_EMAIL
+from .settings import ServerSettings, private_folder, write_private_json
 from .topology import Secrets
 
 __all__ = ["CLUSTER_FILE", "ClusterSettings"]
@@ -66,21 +65,31 @@ class ClusterSettings:
                     "or another folder"
                 )
             return settings
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
-        token = secrets.token_urlsafe
+        private_folder(folder)
+        # The single server's fresh secrets, and the two only a cluster has.
+        fresh = ServerSettings.new(version)
         settings = cls(
-            version, secrets.token_hex(16), token(32), ADMIN_EMAIL, token(18), token(18), token(18)
+            fresh.version,
+            fresh.key,
+            fresh.secret,
+            fresh.admin_email,
+            fresh.admin_password,
+            db_password=secrets.token_urlsafe(18),
+            redis_password=secrets.token_urlsafe(18),
         )
         settings.save(folder)
         return settings
 
     def save(self, folder: Path) -> None:
-        tmp = folder / f"{CLUSTER_FILE}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(asdict(self), handle, indent=2)
-        tmp.replace(folder / CLUSTER_FILE)
+        path = folder / CLUSTER_FILE
+        write_private_json(path, asdict(self), tmp=folder / f"{CLUSTER_FILE}.tmp")
+
+    @property
+    def server(self) -> ServerSettings:
+        """What each instance's own settings file holds: the cluster's secrets and admin."""
+        return ServerSettings(
+            self.version, self.key, self.secret, self.admin_email, self.admin_password
+        )
 
     @property
     def secrets(self) -> Secrets:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import StartupFailed
-from .process import HOST, ServerProcess
+from .ports import HOST
+from .process import ServerProcess
 from .topology import DB_NAME, DB_USER
 
 if TYPE_CHECKING:

@@ -9,12 +9,11 @@ from :func:`.topology.redis_settings`, written to a private config file.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 from pathlib import Path
 
-from ..errors import StartupFailed
-from .process import HOST, ServerProcess
+from .ports import HOST
+from .process import ServerProcess, require_program
 from .topology import redis_settings
 
 __all__ = ["LocalRedis"]
@@ -30,12 +29,9 @@ class LocalRedis(ServerProcess):
     ) -> None:
         super().__init__(folder, port=port, startup_timeout=startup_timeout)
         self.password = password
-        found = shutil.which("redis-server") or (
-            "/usr/bin/redis-server" if Path("/usr/bin/redis-server").is_file() else None
+        self.binary = require_program(
+            "redis-server", "/usr/bin/redis-server", what="Redis", package="redis-server"
         )
-        if found is None:
-            raise StartupFailed("Redis is not installed: `apt-get install redis-server`")
-        self.binary = found
 
     @property
     def config_path(self) -> Path:

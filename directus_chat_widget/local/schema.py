@@ -9,7 +9,7 @@ with an admin token, against any Directus (not only the local one):
   ``client_uid`` (unique string the client sets on each create, so a create
   resent after a lost reply is never stored twice);
 - the policy ``Chat user`` and what it and the Public policy may do (see
-  :mod:`.access`): chat users read, post, and edit or delete only their own
+  :mod:`.rules`): chat users read, post, and edit or delete only their own
   messages; the public gets nothing unless ``public_read`` asks for reading;
 - users attached to the Public policy itself (the seed tutorial's chat users)
   are moved onto ``Chat user``; chat accounts are created only when asked.
@@ -27,25 +27,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from .._sync import run_sync
 from ..errors import PermissionRefused, ServerError
 from ..rest import DirectusRest
 from .access import (
-    CHAT_POLICY_NAME,
-    USER_FIELDS,
-    Refusal,
-    apply_rules,
     chat_policy_id,
-    chat_rules,
     ensure_chat_user,
     find_chat_policy,
     move_public_users,
     public_policy_id,
-    public_rules,
 )
 from .guard import guard_missing
+from .permissions import apply_rules
 from .report import SchemaReport
+from .rules import CHAT_POLICY_NAME, USER_FIELDS, Refusal, chat_rules, public_rules
 
 __all__ = [
     "CHAT_COLLECTION",
@@ -293,6 +290,39 @@ async def apply_chat_schema_as_admin(
             )
         finally:
             await rest.logout(tokens.refresh_token)
+
+
+class AdminLogin(Protocol):
+    """A running server and its administrator's login: a LocalDirectus or a LocalCluster."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def admin_email(self) -> str: ...
+    @property
+    def admin_password(self) -> str: ...
+
+
+def setup_chat_as_admin(
+    server: AdminLogin, demo_users: Sequence[DemoUser], *, public_read: bool
+) -> SchemaReport:
+    """:func:`apply_chat_schema_as_admin` on ``server``, from synchronous code.
+
+    The REST calls run on a worker thread's loop, so a notebook cell (whose
+    loop already runs) can call it too.
+
+    Raises:
+        StartupFailed: ``server`` has no URL (not running); and as apply_chat_schema.
+    """
+    return run_sync(
+        apply_chat_schema_as_admin(
+            server.url,
+            server.admin_email,
+            server.admin_password,
+            demo_users=demo_users,
+            public_read=public_read,
+        )
+    )
 
 
 async def add_chat_user(

@@ -2,43 +2,40 @@
 
 Shape (after nats.py's test server): start the process on a chosen or free port,
 wait until it answers, raise an error that carries the server's own output,
-stop with SIGTERM, wait, then SIGKILL. The process runs in its own session
-(process group) so a stop reaches every child and nothing is left behind; its
-pid is written to the data folder so a later process (``directus-chat down``)
-can find and stop it.
+stop with SIGTERM, wait, then SIGKILL. What is Directus' own lives here (its
+install, settings, environment, bootstrap, the chat set-up); the process
+itself is kept by a :class:`.supervisor.Supervisor`: it runs in its own session
+(process group) so a stop reaches every child and nothing is left behind, and
+its pid is written to the data folder so a later process (``directus-chat
+down``) can find and stop it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import json
 import logging
 import os
 import signal
-import socket
 import subprocess
-import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
-import httpx
-
-from .._sync import run_sync
-from ..errors import PortInUse, StartupFailed
+from ..errors import StartupFailed
 from .guard import needs_guard, write_guard
 from .install import DEFAULT_DIRECTUS_VERSION, Progress, ensure_installed, install_dir
 from .node import NodeRuntime, find_node
-from .schema import DEMO_USERS, DemoUser, SchemaReport, apply_chat_schema_as_admin
+from .ports import HOST, choose_port, directus_answers, free_port, port_is_free
+from .schema import DEMO_USERS, DemoUser, SchemaReport, setup_chat_as_admin
 from .settings import ServerSettings, default_data_dir, load_or_create_settings
+from .supervisor import StartStop, Supervisor
 
-__all__ = ["DEFAULT_PORT", "LocalDirectus"]
+# free_port and port_is_free lived here first; tests and scripts import them from here.
+__all__ = ["DEFAULT_PORT", "HOST", "PID_FILE", "LocalDirectus", "free_port", "port_is_free"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8055
-HOST = "127.0.0.1"
 PID_FILE = "directus.pid"
 LOG_FILE = "directus.log"
 # Creating a database runs every migration; seconds here, but a cold disk is slower.
@@ -50,42 +47,7 @@ _BOOTSTRAP_TIMEOUT_S = 300.0
 _PASSED_THROUGH = ("HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SSL_CERT_FILE")
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        # Node listens with SO_REUSEADDR, so a port in TIME_WAIT is usable for it.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((HOST, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                return False
-            raise
-    return True
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still answers kill(0); it is dead for our purposes.
-    with contextlib.suppress(OSError):
-        status = Path(f"/proc/{pid}/stat").read_text()
-        if status.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
-
-
-class LocalDirectus:
+class LocalDirectus(StartStop):
     """A Directus server on 127.0.0.1 backed by SQLite in ``data_dir``.
 
     Args:
@@ -125,20 +87,25 @@ class LocalDirectus:
         self.bootstrap = bootstrap
         self._progress = progress or (lambda message: logger.info("%s", message))
         self._requested_port = DEFAULT_PORT if port is None else port
-        self._port: int | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._pid: int | None = None
         self._settings: ServerSettings | None = None
+        self._run = Supervisor(
+            "Directus",
+            pid_path=self.data_dir / PID_FILE,
+            log_path=self.data_dir / LOG_FILE,
+            tail_lines=40,
+            tail_window=64 * 1024,
+            whole_group=False,
+        )
 
     # -- what it is -------------------------------------------------------
 
     def __repr__(self) -> str:
-        state = f"running pid={self._pid}" if self.is_running() else "stopped"
+        state = f"running pid={self._run.pid}" if self.is_running() else "stopped"
         return f"<LocalDirectus {self.version} {self.url_or_none or '(no port yet)'} {state}>"
 
     @property
     def url_or_none(self) -> str | None:
-        return None if self._port is None else f"http://{HOST}:{self._port}"
+        return None if self._run.port is None else f"http://{HOST}:{self._run.port}"
 
     @property
     def url(self) -> str:
@@ -147,18 +114,18 @@ class LocalDirectus:
         Raises:
             StartupFailed: the server was never started or attached.
         """
-        if self._port is None:
+        if self._run.port is None:
             raise StartupFailed("the local Directus has no port yet: call start() first")
-        return f"http://{HOST}:{self._port}"
+        return f"http://{HOST}:{self._run.port}"
 
     @property
     def port(self) -> int | None:
-        return self._port
+        return self._run.port
 
     @property
     def pid(self) -> int | None:
         """The server's process id while it runs."""
-        return self._pid if self.is_running() else None
+        return self._run.pid if self.is_running() else None
 
     @property
     def settings(self) -> ServerSettings:
@@ -176,14 +143,10 @@ class LocalDirectus:
 
     @property
     def log_path(self) -> Path:
-        return self.data_dir / LOG_FILE
+        return self._run.log_path
 
     def is_running(self) -> bool:
-        if self._pid is None:
-            return False
-        if self._process is not None and self._process.poll() is not None:
-            return False
-        return _pid_alive(self._pid)
+        return self._run.is_running()
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -195,7 +158,7 @@ class LocalDirectus:
         """
         return ensure_installed(self.version, progress=self._progress)
 
-    def start(self) -> LocalDirectus:
+    def start(self) -> Self:
         """Install if needed, bootstrap the data folder if new, start and wait until ready.
 
         Returns self, so ``server = LocalDirectus(port=0).start()`` reads well.
@@ -213,10 +176,15 @@ class LocalDirectus:
         cli = self.install()
         runtime = find_node()
         settings, _ = load_or_create_settings(self.data_dir, self.version)
-        port = self._choose_port()
+        port = choose_port(
+            self._run.port,
+            self._requested_port,
+            hint=": stop what runs there, or pick another port "
+            "(port=0, or `directus-chat up --port 0`, takes a free one)",
+        )
         self._settings = settings.with_port(port)
         self._settings.save(self.data_dir)
-        self._port = port
+        self._run.port = port
         env = self._environment(runtime)
         if self.bootstrap or (
             self.bootstrap is None and not (self.data_dir / "database.sqlite").is_file()
@@ -228,7 +196,7 @@ class LocalDirectus:
         except BaseException:
             # Ctrl-C (or any error) while spawning or waiting: the half-started server
             # goes too, or it would outlive its caller with nobody left to stop it.
-            # Between Popen and the pid file only self._process knows it.
+            # Between Popen and the pid file only the supervisor's handle knows it.
             self.stop()
             raise
         return self
@@ -238,73 +206,30 @@ class LocalDirectus:
 
         Returns True when one is running and answering.
         """
-        pid_file = self.data_dir / PID_FILE
-        if not pid_file.is_file():
-            return False
-        try:
-            record = json.loads(pid_file.read_text())
-            pid, port = int(record["pid"]), int(record["port"])
-            started = record.get("started")
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return False
-        from .process import same_process  # process.py imports this module
-
-        if not same_process(pid, started) or not self._answers(port):
-            return False
-        self._pid, self._port = pid, port
-        return True
+        return self._run.adopt(directus_answers)
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the server: SIGTERM to its process group, then SIGKILL after ``timeout``."""
-        pid = self._pid
-        if pid is None and self._process is not None:
-            pid = self._pid = self._process.pid  # spawned, interrupted before it was noted
-        if pid is None:
+        if self._run.known_pid() is None:
             self.attach()
-            pid = self._pid
-        if pid is not None:
-            self._signal_group(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while self._alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if self._alive(pid):
-                logger.warning("Directus pid %d ignored SIGTERM; killing it", pid)
-                self._signal_group(pid, signal.SIGKILL)
-                self._reap(pid, timeout)
-        self._forget_process()
+        self._run.stop(timeout)
 
-    def restart(self) -> LocalDirectus:
+    def restart(self) -> Self:
         """Stop (if running) and start again on the same port."""
         self.stop()
         return self.start()
 
     def kill(self) -> None:
         """SIGKILL the server's process group: a crash, for fault tests. The port stays reserved."""
-        if self._pid is not None:
-            self._signal_group(self._pid, signal.SIGKILL)
-            self._reap(self._pid, 10.0)
-        self._forget_process()
+        self._run.kill()
 
     def pause(self) -> None:
         """SIGSTOP the server: its sockets stay open but nothing answers (a dead link)."""
-        if self._pid is not None:
-            self._signal_group(self._pid, signal.SIGSTOP)
+        self._run.send(signal.SIGSTOP)
 
     def resume(self) -> None:
         """SIGCONT a paused server."""
-        if self._pid is not None:
-            self._signal_group(self._pid, signal.SIGCONT)
-
-    def __enter__(self) -> LocalDirectus:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self._run.send(signal.SIGCONT)
 
     def setup_chat(
         self, demo_users: tuple[DemoUser, ...] = DEMO_USERS, *, public_read: bool = False
@@ -322,59 +247,19 @@ class LocalDirectus:
         """
         if not self.is_running():
             raise StartupFailed("the local Directus is not running: call start() first")
-        return run_sync(
-            apply_chat_schema_as_admin(
-                self.url,
-                self.admin_email,
-                self.admin_password,
-                demo_users=demo_users,
-                public_read=public_read,
-            )
-        )
+        return setup_chat_as_admin(self, demo_users, public_read=public_read)
 
     # -- what it says -------------------------------------------------------
 
     def log_tail(self, lines: int = 40) -> str:
         """The last ``lines`` lines of the server's log."""
-        if not self.log_path.is_file():
-            return ""
-        with self.log_path.open("rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - 64 * 1024))
-            text = handle.read().decode("utf-8", "replace")
-        return "\n".join(text.splitlines()[-lines:])
+        return self._run.log_tail(lines)
 
     def memory_rss_bytes(self) -> int:
         """Resident memory of the server's process group (Linux /proc), 0 when stopped."""
-        if not self.is_running() or self._pid is None:
-            return 0
-        total = 0
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                if os.getpgid(int(entry.name)) != self._pid:
-                    continue
-                for line in (entry / "status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-        return total
+        return self._run.memory_rss_bytes()
 
     # -- internals ------------------------------------------------------------
-
-    def _choose_port(self) -> int:
-        if self._port is not None:  # a restart keeps its port, so clients can come back
-            port = self._port
-        elif self._requested_port == 0:
-            return free_port()
-        else:
-            port = self._requested_port
-        if not port_is_free(port):
-            raise PortInUse(
-                f"port {port} on {HOST} is already in use: stop what runs there, "
-                "or pick another port (port=0, or `directus-chat up --port 0`, takes a free one)"
-            )
-        return port
 
     def _environment(self, runtime: NodeRuntime) -> dict[str, str]:
         settings = self.settings
@@ -384,7 +269,7 @@ class LocalDirectus:
         env.update(
             {
                 "HOST": HOST,
-                "PORT": str(self._port),
+                "PORT": str(self._run.port),
                 "PUBLIC_URL": self.url,
                 "KEY": settings.key,
                 "SECRET": settings.secret,
@@ -445,83 +330,19 @@ class LocalDirectus:
         if needs_guard(self.version):
             # Rewritten each start, so a data folder made before it gets it too.
             write_guard(self.data_dir / "extensions")
-        with self.log_path.open("ab") as log:
-            # cwd is the data folder: Directus reads a `.env` from its cwd, and
-            # the user's own .env (holding DIRECTUS_URL) must not configure it.
-            self._process = subprocess.Popen(
-                [str(runtime.node), str(cli), "start"],
-                cwd=self.data_dir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self._pid = self._process.pid
-        from .process import pid_record  # process.py imports this module
-
-        (self.data_dir / PID_FILE).write_text(
-            pid_record(self._pid, self._port, version=self.version)
+        # cwd is the data folder: Directus reads a `.env` from its cwd, and
+        # the user's own .env (holding DIRECTUS_URL) must not configure it.
+        self._run.spawn(
+            [str(runtime.node), str(cli), "start"], cwd=self.data_dir, env=env, version=self.version
         )
-
-    def _answers(self, port: int) -> bool:
-        try:
-            reply = httpx.get(f"http://{HOST}:{port}/server/ping", timeout=2.0)
-        except httpx.HTTPError:
-            return False
-        return reply.status_code == 200 and "pong" in reply.text
 
     def _wait_ready(self) -> None:
-        assert self._port is not None
-        started = time.monotonic()
-        while time.monotonic() - started < self.startup_timeout:
-            if self._process is not None and self._process.poll() is not None:
-                code = self._process.returncode
-                self._forget_process()
-                raise StartupFailed(
-                    f"Directus exited with code {code} while starting (log: {self.log_path})",
-                    log_tail=self.log_tail(),
-                )
-            if self._answers(self._port):
-                logger.info(
-                    "Directus %s ready at %s in %.1f s",
-                    self.version,
-                    self.url,
-                    time.monotonic() - started,
-                )
-                return
-            time.sleep(0.1)
-        tail = self.log_tail()
-        self.stop()
-        raise StartupFailed(
-            f"Directus did not answer on {self.url} within {self.startup_timeout:.0f} s",
-            log_tail=tail,
-        )
-
-    def _alive(self, pid: int) -> bool:
-        if self._process is not None and self._process.pid == pid:
-            return self._process.poll() is None
-        return _pid_alive(pid)
-
-    def _reap(self, pid: int, timeout: float) -> None:
-        if self._process is not None and self._process.pid == pid:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._process.wait(timeout)
-            return
-        deadline = time.monotonic() + timeout
-        while _pid_alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    @staticmethod
-    def _signal_group(pid: int, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, sig)
-
-    def _forget_process(self) -> None:
-        if self._process is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._process.wait(1.0)
-        self._process = None
-        self._pid = None
-        with contextlib.suppress(FileNotFoundError):
-            (self.data_dir / PID_FILE).unlink()
+        took = self._run.wait_ready(directus_answers, self.startup_timeout, poll=0.1)
+        if took is None:
+            tail = self.log_tail()
+            self.stop()
+            raise StartupFailed(
+                f"Directus did not answer on {self.url} within {self.startup_timeout:.0f} s",
+                log_tail=tail,
+            )
+        logger.info("Directus %s ready at %s in %.1f s", self.version, self.url, took)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -23,6 +25,8 @@ __all__ = [
     "default_data_dir",
     "last_port",
     "load_or_create_settings",
+    "private_folder",
+    "write_private_json",
 ]
 
 SETTINGS_FILE = "directus-chat.json"
@@ -40,6 +44,20 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("directus-chat-widget")) / "default"
 
 
+def private_folder(folder: Path) -> None:
+    """Make ``folder`` (and its parents) if missing; only its owner may enter it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+
+
+def write_private_json(path: Path, record: Mapping[str, Any], *, tmp: Path) -> None:
+    """Write ``record`` to ``path``, owner-only, whole or not at all (through ``tmp``)."""
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(record, handle, indent=2)
+    tmp.replace(path)
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """What a data folder remembers between starts."""
@@ -51,6 +69,17 @@ class ServerSettings:
     admin_password: str = field(repr=False)
     port: int | None = None
 
+    @classmethod
+    def new(cls, version: str) -> ServerSettings:
+        """Fresh random KEY, SECRET and admin password for a new folder."""
+        return cls(
+            version=version,
+            key=secrets.token_hex(16),
+            secret=secrets.token_urlsafe(32),
+            admin_email=ADMIN_EMAIL,
+            admin_password=secrets.token_urlsafe(18),
+        )
+
     def with_port(self, port: int) -> ServerSettings:
         return ServerSettings(
             self.version, self.key, self.secret, self.admin_email, self.admin_password, port
@@ -58,11 +87,7 @@ class ServerSettings:
 
     def save(self, data_dir: Path) -> None:
         path = data_dir / SETTINGS_FILE
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(asdict(self), handle, indent=2)
-        tmp.replace(path)
+        write_private_json(path, asdict(self), tmp=path.with_suffix(".tmp"))
 
 
 def last_port(data_dir: Path) -> int | None:
@@ -95,14 +120,7 @@ def load_or_create_settings(data_dir: Path, version: str) -> tuple[ServerSetting
                 f"use version={settings.version!r}, or another data folder"
             )
         return settings, False
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(data_dir, 0o700)
-    settings = ServerSettings(
-        version=version,
-        key=secrets.token_hex(16),
-        secret=secrets.token_urlsafe(32),
-        admin_email=ADMIN_EMAIL,
-        admin_password=secrets.token_urlsafe(18),
-    )
+    private_folder(data_dir)
+    settings = ServerSettings.new(version)
     settings.save(data_dir)
     return settings, True

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from ..config import find_dotenv, write_env_value
 from .install import DEFAULT_DIRECTUS_VERSION, Progress
+from .ports import HOST, port_is_free
 from .schema import DEMO_USERS, SchemaReport
-from .server import DEFAULT_PORT, HOST, LocalDirectus, port_is_free
+from .server import DEFAULT_PORT, LocalDirectus
 from .settings import default_data_dir, last_port
 
 __all__ = ["chat_server"]

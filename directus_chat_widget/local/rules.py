@@ -1,0 +1,198 @@
+"""The chat's permission table, as data: what each policy may do, and how to read a server's rules.
+
+The rules, as Directus permissions (``$CURRENT_USER`` is the logged-in user)::
+
+    Chat user policy (held by every chat user, directly or through a role)
+      messages        read     all fields
+      messages        create   content, client_uid
+      messages        update   content              where user_created = $CURRENT_USER
+      messages        delete                        where user_created = $CURRENT_USER
+      directus_users  read     id, first_name, last_name   of users who hold this policy
+
+    Public policy (anyone, no login)
+      nothing; with public_read=True (a display wall) the two read rules above
+
+``id``, ``user_created``, ``date_created`` and ``date_updated`` are written by
+Directus only: a create or update that names them is refused (FORBIDDEN).
+
+Pure: no I/O. :mod:`.permissions` makes a server match this table,
+:mod:`.access` makes the policies and the users that hold them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "CHAT_POLICY_NAME",
+    "MANAGED",
+    "MESSAGES",
+    "MESSAGE_CREATE_FIELDS",
+    "MESSAGE_UPDATE_FIELDS",
+    "USERS",
+    "USER_FIELDS",
+    "Refusal",
+    "Rule",
+    "chat_rules",
+    "members_filter",
+    "public_rules",
+    "row_body",
+    "row_matches",
+    "row_text",
+]
+
+CHAT_POLICY_NAME = "Chat user"
+# `id` is readable because every message names its author's uuid in `user_created`;
+# without it a client could not tell its own messages apart.
+USER_FIELDS = ("id", "first_name", "last_name")
+MESSAGE_CREATE_FIELDS = ("content", "client_uid")
+MESSAGE_UPDATE_FIELDS = ("content",)
+_OWN: dict[str, Any] = {"user_created": {"_eq": "$CURRENT_USER"}}
+_OWN_TEXT = "own messages only (user_created = $CURRENT_USER)"
+_MEMBERS_TEXT = f"only users holding the {CHAT_POLICY_NAME} policy"
+MESSAGES = "messages"
+USERS = "directus_users"
+# The (collection, action) pairs whose rules the kit decides, on both policies.
+MANAGED = (
+    (MESSAGES, "read"),
+    (MESSAGES, "create"),
+    (MESSAGES, "update"),
+    (MESSAGES, "delete"),
+    (USERS, "read"),
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One permission: ``action`` on ``collection``, for ``fields`` of the rows matching ``rows``.
+
+    ``without`` says what stops working when the server refuses it.
+    """
+
+    collection: str
+    action: str
+    fields: tuple[str, ...]
+    rows: Mapping[str, Any] | None = None
+    without: str = ""
+    rows_text: str = ""  # ``rows`` for people, in reports
+
+    def describe(self) -> str:
+        text = _describe(self.collection, self.action, self.fields)
+        return f"{text}, {self.rows_text}" if self.rows_text else text
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A rule the server would not store (Directus 12 without a licence), and why."""
+
+    policy: str
+    rule: Rule
+    code: str | None
+    message: str
+
+
+def members_filter(chat_policy: str) -> dict[str, Any]:
+    """Users who hold the chat policy, directly or through their role.
+
+    Verified on 11.17.4: lists neither the administrator nor users of other
+    policies, for a chat user and for the public alike.
+    """
+    held = {"policy": {"_eq": chat_policy}}
+    return {"_or": [{"policies": held}, {"role": {"policies": held}}]}
+
+
+def chat_rules(chat_policy: str) -> tuple[Rule, ...]:
+    return (
+        Rule(MESSAGES, "read", ("*",), without="chat users cannot read messages"),
+        Rule(MESSAGES, "create", MESSAGE_CREATE_FIELDS, without="chat users cannot post"),
+        Rule(
+            MESSAGES,
+            "update",
+            MESSAGE_UPDATE_FIELDS,
+            _OWN,
+            without="nobody can edit their own messages",
+            rows_text=_OWN_TEXT,
+        ),
+        Rule(
+            MESSAGES,
+            "delete",
+            ("*",),
+            _OWN,
+            without="nobody can delete their own messages",
+            rows_text=_OWN_TEXT,
+        ),
+        Rule(
+            USERS,
+            "read",
+            USER_FIELDS,
+            members_filter(chat_policy),
+            without="messages show no author names",
+            rows_text=_MEMBERS_TEXT,
+        ),
+    )
+
+
+def public_rules(chat_policy: str, *, public_read: bool) -> tuple[Rule, ...]:
+    """Nothing, unless ``public_read``: then reading messages and chat members' names."""
+    if not public_read:
+        return ()
+    return (
+        Rule(MESSAGES, "read", ("*",), without="the public cannot read messages"),
+        Rule(
+            USERS,
+            "read",
+            USER_FIELDS,
+            members_filter(chat_policy),
+            without="the public sees no author names",
+            rows_text=_MEMBERS_TEXT,
+        ),
+    )
+
+
+def _describe(collection: str, action: str, fields: Sequence[str] | None) -> str:
+    text = f"{action} on {collection}"
+    if fields and action != "delete":
+        text += f" ({', '.join(fields)})"
+    return text
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == {} or value == []
+
+
+def row_matches(row: Mapping[str, Any], rule: Rule) -> bool:
+    """The server's permission ``row`` grants exactly ``rule``: no more fields, no other rows."""
+    if rule.action != "delete" and set(row.get("fields") or []) != set(rule.fields):
+        return False
+    rows = row.get("permissions")
+    same_rows = (_empty(rows) and _empty(rule.rows)) or rows == rule.rows
+    return same_rows and _empty(row.get("validation")) and _empty(row.get("presets"))
+
+
+def row_body(rule: Rule) -> dict[str, Any]:
+    """What a permission row holds for ``rule`` (no validation, no presets)."""
+    return {
+        "fields": list(rule.fields),
+        "permissions": dict(rule.rows) if rule.rows else None,
+        "validation": None,
+        "presets": None,
+    }
+
+
+def row_text(row: Mapping[str, Any]) -> str:
+    """A rule as the server holds it, in the words of :meth:`Rule.describe` where it can."""
+    rows = row.get("permissions")
+    text = _describe(str(row["collection"]), str(row["action"]), row.get("fields") or [])
+    if not isinstance(rows, Mapping) or not rows:
+        return text
+    if rows == _OWN:
+        return f"{text}, {_OWN_TEXT}"
+    held = rows.get("_or")
+    if isinstance(held, list) and held and isinstance(held[0], Mapping):
+        policy = held[0].get("policies", {}).get("policy", {}).get("_eq")
+        if policy is not None and rows == members_filter(str(policy)):
+            return f"{text}, {_MEMBERS_TEXT}"
+    return f"{text} where {json.dumps(rows, separators=(',', ':'))}"
