@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -21,8 +22,9 @@ from directus_chat_widget.realtime._connection import Connection
 from directus_chat_widget.realtime._dispatch import dispatch
 from directus_chat_widget.realtime._link import Link
 from directus_chat_widget.realtime._pending import Request
+from directus_chat_widget.realtime.state import SessionState
 from directus_chat_widget.realtime.subscription import Subscription, SubscriptionStatus
-from directus_chat_widget.rest import DirectusRest
+from directus_chat_widget.rest import DirectusRest, Tokens
 
 
 class _Transport:
@@ -69,11 +71,14 @@ async def wired() -> AsyncIterator[tuple[Connection, Link, RecordingSocket]]:
     await rest.aclose()
 
 
-def in_flight(conn: Connection, link: Link, kind: str, **extra: Any) -> Request:
+def in_flight(
+    conn: Connection, link: Link, kind: str, frame: dict[str, Any] | None = None, **extra: Any
+) -> Request:
     """A request the writer has just sent on ``link``."""
     loop = asyncio.get_running_loop()
-    uid = protocol.new_uid()
-    request = Request(uid, {"uid": uid}, kind, loop.create_future(), **extra)
+    frame = dict(frame or {}, uid=protocol.new_uid())
+    frame.setdefault("collection", "messages")
+    request = Request(frame["uid"], frame, kind, loop.create_future(), **extra)
     conn.pending.add(request, queue=False)
     link.occupy(request)
     request.state, request.link, request.sent_at = "sent", link.number, loop.time()
@@ -92,6 +97,12 @@ def live_subscription(conn: Connection) -> Subscription:
     sub.active = True
     conn.subscriptions[sub.uid] = sub
     return sub
+
+
+async def until(done: Callable[[], bool]) -> None:
+    """Let the loop run until ``done()`` (a test that never gets there times out)."""
+    while not done():
+        await asyncio.sleep(0.001)
 
 
 def arrive(conn: Connection, link: Link, frame: dict[str, Any]) -> None:
@@ -144,10 +155,73 @@ async def test_record_not_unique_on_a_plain_create_is_its_error(wired: Any) -> N
     assert caught.value.code == "RECORD_NOT_UNIQUE"
 
 
+async def test_record_not_unique_fails_an_update_in_flight(wired: Any) -> None:
+    conn, link, _ = wired
+    updating = in_flight(conn, link, "items:update")
+    arrive(conn, link, error("items", "RECORD_NOT_UNIQUE"))
+    with pytest.raises(ServerError) as caught:
+        updating.future.result()
+    assert caught.value.code == "RECORD_NOT_UNIQUE"
+
+
+async def test_a_resent_delete_refused_is_done_when_its_row_is_gone(wired: Any) -> None:
+    conn, link, socket = wired
+    for rows, outcome in (([], None), ([{"id": 5}], Forbidden)):
+        deleting = in_flight(conn, link, "items:delete", frame={"uid": "d", "id": 5})
+        deleting.sends = 2  # sent again after a reconnect: the first may have been done
+        arrive(conn, link, error("items", "FORBIDDEN"))
+        assert not deleting.future.done()  # not yet: the session looks first
+        await until(lambda: bool(socket.sent))
+        check = socket.sent.pop()
+        assert check["action"] == "read" and check["query"]["filter"] == {"id": {"_eq": 5}}
+        arrive(conn, link, {"type": "items", "status": "ok", "uid": check["uid"], "data": rows})
+        await until(deleting.future.done)
+        if outcome is None:
+            assert deleting.future.result() is None
+        else:
+            with pytest.raises(outcome):
+                deleting.future.result()
+
+
+async def test_the_writer_holds_requests_while_a_renewal_runs(wired: Any) -> None:
+    """A renewal started while restoring leaves the state alone; READY comes before its
+    auth ok, and the socket is the public until then: nothing may go out."""
+    conn, link, socket = wired
+    refreshed = asyncio.Event()
+
+    async def fresh(stale: Tokens | None = None) -> Tokens:
+        await refreshed.wait()
+        return Tokens("access", "refresh", 60_000, time.time())
+
+    conn.auth.fresh = fresh
+    conn.state.set(SessionState.AUTHENTICATING)
+    conn.renewal.start(link, "expired")
+    await asyncio.sleep(0)  # the renewal begins while restoring
+    conn.state.set(SessionState.READY)  # the restore is done
+    writer = asyncio.create_task(conn.wire.write(link))
+    reading = asyncio.create_task(
+        conn.wire.request(protocol.items("messages", "read", "r1"), "items:read")
+    )
+    refreshed.set()
+    await until(lambda: bool(socket.sent))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert [frame["type"] for frame in socket.sent] == ["auth"]  # the read is held
+    arrive(conn, link, {"type": "auth", "status": "ok", "uid": socket.sent[0]["uid"]})
+    await until(lambda: len(socket.sent) == 2)
+    assert socket.sent[1]["uid"] == "r1"
+    arrive(conn, link, {"type": "items", "status": "ok", "uid": "r1", "data": []})
+    assert await reading == []
+    writer.cancel()
+    await asyncio.gather(writer, return_exceptions=True)
+
+
 async def test_after_token_expired_a_forbidden_fails_nobody_and_renewal_starts(wired: Any) -> None:
     conn, link, _ = wired
+    conn.auth.fresh = lambda stale=None: asyncio.Event().wait()  # the refresh, held open
     creating = in_flight(conn, link, "items:create", dedupe="abc")
     arrive(conn, link, error("auth", "TOKEN_EXPIRED"))
+    await asyncio.sleep(0)  # the renewal runs, and waits on the refresh
     assert link.expired_at is not None and conn.renewal.running
     assert conn.stats["token_expired"] == 1
     arrive(conn, link, error("items", "FORBIDDEN"))

@@ -95,7 +95,7 @@ class Connection:
             pending=self.pending,
             pacer=self.pacer,
             request_timeout=request_timeout,
-            may_send=self.ready,
+            may_send=self._may_send,
             clear_to_send=self._clear_to_send,
             on_timeout=self._timed_out,
         )
@@ -123,6 +123,10 @@ class Connection:
 
     def ready(self) -> bool:
         return self.state.now is SessionState.READY
+
+    def _may_send(self) -> bool:
+        # Not while renewing: one started while restoring leaves the state alone.
+        return self.ready() and not self.renewal.running
 
     def entered(self, state: SessionState) -> None:
         """Called by the state cell on each change, before the listeners."""
@@ -241,10 +245,6 @@ class Connection:
 
         task.add_done_callback(done)
         return task
-
-    def spawned(self) -> list[asyncio.Task[Any]]:
-        """Every task started with :meth:`spawn` and still running."""
-        return list(self._spawned)
 
     async def _clear_to_send(self, link: Link) -> bool:
         """Not this close to the token's expiry: renew first (or wait for TOKEN_EXPIRED)."""
@@ -365,7 +365,7 @@ class Connection:
         # Sockets a login or reconnect is still opening: theirs to drop, but not later.
         for link in list(self.opening):
             self.abort(link, "closed")
-        spawned = self.spawned()  # every link's reader, writer and watchdog too
+        spawned = list(self._spawned)  # every link's reader, writer and watchdog too
         for task in (*tasks, *spawned):
             task.cancel()
         await asyncio.gather(*tasks, *spawned, return_exceptions=True)

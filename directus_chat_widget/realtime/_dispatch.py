@@ -89,14 +89,17 @@ def dispatch(conn: Connection, link: Link, frame: protocol.Frame) -> None:
             logger.debug("ignored frame: %r", frame)
 
 
+# The requests that write a row: only these can break a unique constraint.
+_WRITES = ("items:create", "items:update")
+
+
 def items_error_kind(code: str) -> str:
     """Which requests a uid-less items error can answer (a kind prefix).
 
-    Only a write can break a unique constraint, and the session writes with
-    creates only: charging RECORD_NOT_UNIQUE to an older read still in flight
-    would fail the read and leave the create waiting.
+    Only a write can break a unique constraint: RECORD_NOT_UNIQUE charged to a
+    read or a delete in flight would fail it and leave the write waiting.
     """
-    return "items:create" if code == "RECORD_NOT_UNIQUE" else "items:"
+    return "items:write" if code == "RECORD_NOT_UNIQUE" else "items:"
 
 
 def waiting(conn: Connection, link: Link, uid: str | None, prefix: str) -> Request | None:
@@ -110,7 +113,7 @@ def waiting(conn: Connection, link: Link, uid: str | None, prefix: str) -> Reque
     holder = link.busy.get(gate_of(prefix) or "")
     if holder is None or holder.future.done():
         return None
-    if prefix == "items:create" and holder.kind != "items:create":
+    if prefix == "items:write" and holder.kind not in _WRITES:
         return None
     return holder
 
@@ -146,5 +149,10 @@ def items_failed(
         # A resend of a create that was stored after all: answer with the stored row.
         request.disarm()
         conn.spawn(_recovery.settle_duplicate(conn, link, request))
+        return
+    if frame.code == "FORBIDDEN" and request.kind == "items:delete" and request.sends > 1:
+        # A resend of a delete that may have been done already: is the row gone?
+        request.disarm()
+        conn.spawn(_recovery.settle_repeated_delete(conn, link, request, frame))
         return
     request.settle(error=error_for(frame.code, frame.message, request.what))

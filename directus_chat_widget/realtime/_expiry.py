@@ -54,6 +54,8 @@ class Renewal:
         """Re-authenticate in the background, unless that already runs."""
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._run(link, why))
+            # The writer waits while a renewal runs: wake it once this one is done.
+            self.task.add_done_callback(lambda _: self._conn.wire.kick())
         return self.task
 
     async def _run(self, link: Link, why: str) -> None:
@@ -174,8 +176,8 @@ async def _backfill_after_expiry(
 ) -> None:
     """Read back, per subscription, what was created while the socket was the public.
 
-    A read-back that fails leaves its debt on the subscription: the floor stays
-    down, and the reconnect's backfill reads the same rows.
+    A read-back that fails leaves its debt on the subscription (the floor stays
+    down) and drops the link: the reconnect's backfill reads the same rows.
     """
     for uid, (debt, floor) in floors.items():
         sub = conn.subscriptions.get(uid)
@@ -185,7 +187,10 @@ async def _backfill_after_expiry(
         try:
             await backfill(conn, link, sub, floor)
         except (DirectusError, LinkLost) as exc:
-            logger.info("reading back after the token expired failed: %s", exc)
+            # The debt stays: reconnecting now makes the restore read the rows back.
+            logger.info("reading back after the token expired failed: %s; reconnecting", exc)
+            conn.abort(link, "the read-back after a token expiry failed")
+            return
         else:
             sub.marks.repay(debt)
         finally:

@@ -24,7 +24,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DirectusError, Forbidden, ServerError
+from ..errors import DirectusError, Forbidden, ServerError, error_for
 from . import protocol
 from ._backfill import backfill, backfill_deletes, backfill_updates
 from ._pending import LinkLost, Request
@@ -133,6 +133,24 @@ async def settle_duplicate(conn: Connection, link: Link, request: Request) -> No
         request.settle(row)
 
 
+async def settle_repeated_delete(
+    conn: Connection, link: Link, request: Request, refusal: protocol.ItemsError
+) -> None:
+    """A delete sent again (after a reconnect) was refused: done if its row is gone."""
+    key = request.frame.get("id")
+    query = {"filter": {"id": {"_eq": key}}, "fields": ["id"], "limit": 1}
+    frame = protocol.items(request.collection or "", "read", protocol.new_uid(), query=query)
+    try:
+        rows = await conn.wire.control(link, frame, "items:read")
+    except (DirectusError, LinkLost) as exc:
+        request.settle(error=ServerError(f"delete sent twice; could not check its row: {exc}"))
+        return
+    if rows:
+        request.settle(error=error_for(refusal.code, refusal.message, request.what))
+    else:
+        request.settle(None)
+
+
 def on_rate_limited(conn: Connection, link: Link, frame: protocol.ServerErrorFrame) -> None:
     """The server dropped one of our frames (which one, it does not say)."""
     conn.stats["rate_limited"] += 1
@@ -162,7 +180,8 @@ async def recheck(conn: Connection, link: Link, wait: float) -> None:
 async def resend_unanswered(conn: Connection, link: Link, cutoff: float) -> None:
     """Resend what was sent on ``link`` up to ``cutoff`` and is still unanswered.
 
-    Reads and subscribes go back in the outbox; creates are looked up first
+    Reads, updates and subscribes go back in the outbox (deletes stay as they
+    are, see below); creates are looked up first
     (one read for all of them when the collection has the dedupe field) and
     only resent when not stored. If the lookup fails, the link is dropped:
     reconnecting settles the creates left in doubt.
@@ -170,6 +189,11 @@ async def resend_unanswered(conn: Connection, link: Link, cutoff: float) -> None
     doubtful: list[Request] = []
     for request in conn.pending.sent_on(link.number):
         if request.control or request.sent_at > cutoff or request.future.done():
+            continue
+        if request.kind == "items:delete":
+            # Not twice on one socket: if the first copy was only slow, the second
+            # meets its deletion with a uid-less FORBIDDEN that another request
+            # could be charged with. Its reply or its timeout answers it.
             continue
         if request.idempotent:
             conn.pending.enqueue(request)

@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from ..config import ChatConfig, load_config
-from ..errors import Forbidden, SessionClosed
+from ..errors import SessionClosed
 from ..rest import DirectusRest
 from . import protocol
 from ._connection import Connection
@@ -338,8 +338,9 @@ class RealtimeSession:
     async def delete(self, key: protocol.Key, *, collection: str | None = None) -> None:
         """Delete the item ``key`` of ``collection`` (default: the config's).
 
-        Done when the item is gone: a delete resent after a lost reply finds it
-        gone already (the server then says FORBIDDEN) and succeeds.
+        Resent after a reconnect when its reply was lost; a resend the server
+        refuses (FORBIDDEN: the row is gone, or not yours) succeeds if the row
+        is gone.
 
         Raises:
             Forbidden: the item is there and not yours to delete.
@@ -348,12 +349,7 @@ class RealtimeSession:
         self._check_usable()
         name = collection or self.config.collection
         frame = protocol.items(name, "delete", protocol.new_uid(), id=key)
-        try:
-            await self._conn.wire.request(frame, "items:delete")
-        except Forbidden:
-            still = {"filter": {"id": {"_eq": key}}, "fields": ["id"], "limit": 1}
-            if await self.read(name, still):
-                raise
+        await self._conn.wire.request(frame, "items:delete")
 
     def _check_usable(self) -> None:
         state = self._conn.state.now
