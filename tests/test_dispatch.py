@@ -146,21 +146,13 @@ async def test_record_not_unique_never_fails_a_read(wired: Any) -> None:
     assert not reading.future.done()  # only a write can break a unique constraint
 
 
-async def test_record_not_unique_on_a_plain_create_is_its_error(wired: Any) -> None:
+@pytest.mark.parametrize("kind", ["items:create", "items:update"])
+async def test_record_not_unique_fails_the_write_in_flight(wired: Any, kind: str) -> None:
     conn, link, _ = wired
-    creating = in_flight(conn, link, "items:create", dedupe=None)
+    writing = in_flight(conn, link, kind, dedupe=None)  # a create without the dedupe field
     arrive(conn, link, error("items", "RECORD_NOT_UNIQUE"))
     with pytest.raises(ServerError) as caught:
-        creating.future.result()
-    assert caught.value.code == "RECORD_NOT_UNIQUE"
-
-
-async def test_record_not_unique_fails_an_update_in_flight(wired: Any) -> None:
-    conn, link, _ = wired
-    updating = in_flight(conn, link, "items:update")
-    arrive(conn, link, error("items", "RECORD_NOT_UNIQUE"))
-    with pytest.raises(ServerError) as caught:
-        updating.future.result()
+        writing.future.result()
     assert caught.value.code == "RECORD_NOT_UNIQUE"
 
 
