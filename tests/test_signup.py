@@ -15,6 +15,7 @@ import pytest
 from support import TIMEOUT
 
 from directus_chat_widget.errors import (
+    EmailTaken,
     Forbidden,
     InvalidCredentials,
     RegistrationClosed,
@@ -24,6 +25,8 @@ from directus_chat_widget.local import CHAT_POLICY_NAME, DemoUser, LocalDirectus
 from directus_chat_widget.local.registration import CHAT_ROLE_NAME
 from directus_chat_widget.rest import DirectusRest
 from directus_chat_widget.session import RealtimeSession
+from directus_chat_widget.store import MessageStatus
+from directus_chat_widget.widget import ChatWidget
 
 pytestmark = pytest.mark.integration
 
@@ -156,3 +159,40 @@ async def test_with_signup_off_registering_is_a_clear_error(server: LocalDirectu
         again = server.setup_chat()
     assert any(line.startswith("public sign-up on") for line in again.modified)
     assert not server.setup_chat().changed
+
+
+async def test_the_widget_signs_up_logs_in_and_chats(server: LocalDirectus) -> None:
+    chat = ChatWidget(url=server.url)
+    try:
+        await chat.settle()  # it asked the server whether sign-up is open
+        assert chat.login_form.can_register
+        email = new_email()
+        await chat.register(email, "a-long-new-password", "Newt")
+        assert chat.is_logged_in and chat.user is not None
+        assert chat.user["first_name"] == "Newt"
+        sent = await chat.send_message("first words of a new account")
+        assert sent.status is MessageStatus.SENT
+        await chat.logout()
+        with pytest.raises(EmailTaken):
+            await chat.register(email, "another-password")
+        assert "exists already" in chat.login_form.error
+        with pytest.raises(RegistrationRefused):
+            await chat.register("not-an-email", "a-long-new-password")
+        assert '"email" must be a valid email' in chat.login_form.error
+    finally:
+        await chat.aclose()
+        chat.close()
+
+
+async def test_with_signup_off_the_widget_hides_it(server: LocalDirectus) -> None:
+    server.setup_chat(registration=False)
+    chat = ChatWidget(url=server.url)
+    try:
+        assert not await chat.check_signup()
+        assert not chat.login_form.can_register
+        with pytest.raises(RegistrationClosed):
+            await chat.register(new_email(), "a-long-new-password")
+        assert "does not let people sign up" in chat.login_form.error
+    finally:
+        server.setup_chat()
+        chat.close()
