@@ -58,8 +58,13 @@ function render({ model, el }) {
     for (const part of [name, email, password, button, toggle]) part.disabled = busy;
     if (signingUp) button.textContent = busy ? "Creating account…" : "Create account";
     else button.textContent = busy ? "Logging in…" : "Login";
-    if (document.activeElement !== email) email.value = model.get("email") || "";
     message.textContent = model.get("error") || "";
+  }
+
+  // Only when the kernel's email changes: any other change (the sign-up link
+  // appearing a moment after display, say) must not wipe what is being typed.
+  function syncEmail() {
+    if (document.activeElement !== email) email.value = model.get("email") || "";
   }
 
   function onSubmit(event) {
@@ -86,11 +91,12 @@ function render({ model, el }) {
   const stopKeys = (event) => event.stopPropagation();
   form.addEventListener("keydown", stopKeys);
   model.on("change:busy", sync);
-  model.on("change:email", sync);
+  model.on("change:email", syncEmail);
   model.on("change:error", sync);
   model.on("change:mode", sync);
   model.on("change:can_register", sync);
   sync();
+  syncEmail();
 
   return () => {
     form.removeEventListener("submit", onSubmit);
@@ -99,7 +105,7 @@ function render({ model, el }) {
     model.off("change:mode", sync);
     model.off("change:can_register", sync);
     model.off("change:busy", sync);
-    model.off("change:email", sync);
+    model.off("change:email", syncEmail);
     model.off("change:error", sync);
   };
 }
