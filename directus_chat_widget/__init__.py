@@ -25,9 +25,12 @@ from .errors import (
     AuthError,
     ConfigError,
     DirectusError,
+    EmailTaken,
     Forbidden,
     InvalidCredentials,
     InvalidPayload,
+    RegistrationClosed,
+    RegistrationRefused,
     RequestTimeout,
     ServerError,
     ServerUnreachable,
@@ -36,7 +39,7 @@ from .errors import (
     TokenExpired,
 )
 from .realtime import RealtimeSession, SessionState, Subscription, SubscriptionStatus
-from .rest import DirectusRest, Tokens
+from .rest import DirectusRest, Registration, Tokens
 
 if TYPE_CHECKING:
     from .widget import ChatWidget
@@ -57,12 +60,16 @@ __all__ = [
     "ConfigError",
     "DirectusError",
     "DirectusRest",
+    "EmailTaken",
     "Forbidden",
     "InvalidCredentials",
     "InvalidPayload",
     "MessageStatus",
     "MessageStore",
     "RealtimeSession",
+    "Registration",
+    "RegistrationClosed",
+    "RegistrationRefused",
     "RequestTimeout",
     "ServerError",
     "ServerUnreachable",

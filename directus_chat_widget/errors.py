@@ -11,7 +11,10 @@ original stays attached for debugging::
     │   ├── InvalidCredentials       wrong email or password (AUTH_FAILED / 401)
     │   └── TokenExpired             an access or refresh token is no longer valid
     ├── Forbidden                    no permission (or no such collection: same answer)
+    │   └── RegistrationClosed       the server lets nobody sign up (or not this email)
     ├── ServerError                  any other error answer; keeps code and message
+    │   └── RegistrationRefused      a sign-up refused: invalid email, empty or weak password
+    │       └── EmailTaken           signed up, yet the password does not log in
     ├── InvalidPayload               a request that cannot be sent as it is (also ValueError)
     ├── RequestTimeout               no reply to a request within its timeout
     ├── SessionClosed                the realtime session was closed by the caller
@@ -35,6 +38,7 @@ __all__ = [
     "ConfigError",
     "DataFolderMismatch",
     "DirectusError",
+    "EmailTaken",
     "Forbidden",
     "InstallFailed",
     "InvalidCredentials",
@@ -43,6 +47,8 @@ __all__ = [
     "NodeNotFound",
     "PermissionRefused",
     "PortInUse",
+    "RegistrationClosed",
+    "RegistrationRefused",
     "RequestTimeout",
     "ServerError",
     "ServerUnreachable",
@@ -94,6 +100,26 @@ class Forbidden(DirectusError):
 
 class ServerError(DirectusError):
     """Any other error answer from Directus, with its code and message kept."""
+
+
+class RegistrationClosed(Forbidden):
+    """Public sign-up is off on this server, or its email filter refuses this address.
+
+    Directus answers both with a bare FORBIDDEN, so the two cannot be told apart.
+    """
+
+
+class RegistrationRefused(ServerError):
+    """The server refused a sign-up's details; ``str()`` is the server's own reason."""
+
+
+class EmailTaken(RegistrationRefused):
+    """A sign-up was accepted but its password does not log in: the email had an account.
+
+    Directus answers a sign-up for a known email exactly as for a new one (204,
+    after the same delay), so that nobody can probe which emails have accounts;
+    only the login that follows shows it.
+    """
 
 
 class InvalidPayload(DirectusError, ValueError):

@@ -2,19 +2,7 @@
 
 A thin async layer on ``httpx.AsyncClient``. Its one job besides the requests
 is translating failures at the boundary into the kit's error tree, keeping the
-server's own message and code:
-
-=====================================================  =====================
-what happened                                           raised
-=====================================================  =====================
-no connection, DNS failure, timeout                     ServerUnreachable
-``INVALID_CREDENTIALS`` on a login                      InvalidCredentials
-``INVALID_CREDENTIALS`` on a request with a token       TokenExpired
-``TOKEN_EXPIRED``, ``INVALID_TOKEN``                    TokenExpired
-``INVALID_OTP``, ``USER_SUSPENDED``                     AuthError
-HTTP 403 or ``FORBIDDEN``                               Forbidden
-anything else                                           ServerError
-=====================================================  =====================
+server's own message and code (the table is in :mod:`._rest_errors`).
 
 Tokens and passwords are never logged and never appear in a ``repr``.
 """
@@ -34,24 +22,21 @@ from urllib.parse import quote
 
 import httpx
 
+from ._rest_errors import error_from_response, registration_error
 from .config import normalise_url
 from .errors import (
     AuthError,
-    DirectusError,
     Forbidden,
-    InvalidCredentials,
     ServerError,
     ServerUnreachable,
     SessionClosed,
     TokenExpired,
 )
 
-__all__ = ["DirectusRest", "Tokens", "encode_query"]
+__all__ = ["DirectusRest", "Registration", "Tokens", "encode_query"]
 
 logger = logging.getLogger(__name__)
 
-_TOKEN_CODES = frozenset({"TOKEN_EXPIRED", "INVALID_TOKEN"})
-_AUTH_CODES = frozenset({"INVALID_OTP", "USER_SUSPENDED"})
 _DEFAULT_ME_FIELDS = ("id", "first_name", "last_name", "email")
 
 
@@ -75,6 +60,19 @@ class Tokens:
     def expires_at(self) -> float:
         """When the access token expires, in epoch seconds."""
         return self.received_at + self.expires_ms / 1000
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a logged-out client can learn about sign-up (from ``/server/info``).
+
+    Attributes:
+        allowed: the server accepts ``POST /users/register``.
+        verify_email: new accounts must follow a mailed link before they can log in.
+    """
+
+    allowed: bool
+    verify_email: bool
 
 
 def _json_default(value: Any) -> str:
@@ -107,38 +105,6 @@ def encode_query(query: Mapping[str, Any]) -> dict[str, str]:
         TypeError: a value inside a mapping cannot be written as JSON.
     """
     return {key: _param(value) for key, value in query.items() if value is not None}
-
-
-def _error_from_response(response: httpx.Response, *, with_token: bool) -> DirectusError:
-    """The kit's error for an error answer; Directus bodies are ``{"errors": [...]}``."""
-    message, code = f"HTTP {response.status_code}", None
-    try:
-        first = response.json()["errors"][0]
-        message = str(first.get("message") or message)
-        found = (first.get("extensions") or {}).get("code")
-        code = str(found) if found is not None else None
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        # Not a Directus error body (a proxy's HTML page, say): keep a bit of it.
-        text = " ".join(response.text.split())[:200]
-        if text:
-            message = f"{message}: {text}"
-    if code == "INVALID_CREDENTIALS":
-        if with_token:
-            # A token Directus cannot match (not a JWT, or unknown) is reported as
-            # bad credentials; for the caller it is a token that no longer works.
-            return TokenExpired(f"the access token is not valid ({message})", code=code)
-        return InvalidCredentials("Invalid email or password", code=code)
-    if code in _TOKEN_CODES:
-        return TokenExpired(message, code=code)
-    if code in _AUTH_CODES:
-        return AuthError(message, code=code)
-    if response.status_code == 403 or code == "FORBIDDEN":
-        return Forbidden(message, code=code or "FORBIDDEN")
-    if response.status_code == 401:
-        if with_token:
-            return TokenExpired(message, code=code)
-        return AuthError(message, code=code)
-    return ServerError(message, code=code)
 
 
 class DirectusRest:
@@ -248,7 +214,7 @@ class DirectusRest:
         # Path and status only: the body and headers may hold tokens.
         logger.debug("%s %s -> %s", method, path, response.status_code)
         if response.status_code >= 400:
-            raise _error_from_response(response, with_token=token is not None)
+            raise error_from_response(response, with_token=token is not None)
         if not response.content:
             return None
         try:
@@ -308,6 +274,51 @@ class DirectusRest:
             )
         except AuthError:
             logger.debug("logout: the refresh token was already invalid")
+
+    async def registration(self) -> Registration:
+        """Whether anyone may sign up here, as the public sees it (no token needed).
+
+        Directus 11 shows ``public_registration`` and
+        ``public_registration_verify_email`` to the public in ``/server/info``
+        (``/settings`` is FORBIDDEN to it); a server that says nothing allows nothing.
+
+        Raises:
+            ServerUnreachable: the server does not answer.
+            ServerError: any other refusal.
+        """
+        info = await self.request("GET", "/server/info")
+        project = info.get("project") if isinstance(info, dict) else None
+        said = project if isinstance(project, dict) else {}
+        return Registration(
+            allowed=said.get("public_registration") is True,
+            verify_email=said.get("public_registration_verify_email") is not False,
+        )
+
+    async def register(
+        self, email: str, password: str, *, first_name: str = "", last_name: str = ""
+    ) -> None:
+        """Sign up (``POST /users/register``): the server makes the account in its sign-up role.
+
+        The answer is the same (204) for a new email and for one that already
+        has an account: Directus hides which emails exist. Log in afterwards
+        to know (a taken email's old password stays). With email verification
+        on, the account cannot log in until its mailed link is followed.
+
+        Raises:
+            RegistrationClosed: sign-up is off here, or this email is not allowed.
+            RegistrationRefused: an invalid email, an empty or weak password (the
+                server's reason is the message).
+            ServerUnreachable: the server does not answer.
+            ServerError: any other refusal (too many sign-ups: REQUESTS_EXCEEDED).
+        """
+        body: dict[str, str] = {"email": email, "password": password}
+        # Directus stores "" as a name; leave out what was not given.
+        names = {"first_name": first_name.strip(), "last_name": last_name.strip()}
+        body |= {key: value for key, value in names.items() if value}
+        try:
+            await self.request("POST", "/users/register", json=body)
+        except (Forbidden, ServerError) as exc:
+            raise registration_error(exc) from exc
 
     async def me(
         self, access_token: str, fields: Sequence[str] = _DEFAULT_ME_FIELDS

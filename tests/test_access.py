@@ -30,6 +30,7 @@ from directus_chat_widget.local import (
     LocalDirectus,
     add_chat_user,
 )
+from directus_chat_widget.local.registration import CHAT_ROLE_NAME
 
 pytestmark = pytest.mark.integration
 
@@ -349,6 +350,10 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
         # date_updated; Public creates and reads messages and reads every account's
         # names; the demo users hold Public. Plus an editor with app access of their own.
         assert admin.delete(f"/policies/{_policy_named(admin, CHAT_POLICY_NAME)}").is_success
+        # Nor any sign-up: no Chat user role, public registration off.
+        roles = admin.get("/roles", params={"filter[name][_eq]": CHAT_ROLE_NAME}).json()["data"]
+        assert admin.delete(f"/roles/{roles[0]['id']}").is_success
+        assert admin.patch("/settings", json={"public_registration": False}).is_success
         assert admin.delete("/fields/messages/date_updated").is_success
         public = _public_policy(admin)
         for collection, action, fields in (
@@ -391,14 +396,18 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
         "public read on messages (*)",
     ]
     assert sorted(report.modified) == [
-        f"user {user.email}: moved from the Public policy to {CHAT_POLICY_NAME}"
-        for user in demo_users
+        "public sign-up on (role Chat user, no email check)",
+        *(
+            f"user {user.email}: moved from the Public policy to {CHAT_POLICY_NAME}"
+            for user in demo_users
+        ),
     ]
+    assert f"role {CHAT_ROLE_NAME} with the {CHAT_POLICY_NAME} policy" in report.created
     assert "field messages.date_updated" in report.created
     assert f"policy {CHAT_POLICY_NAME}" in report.created
     assert sum(line.startswith("chat user ") for line in report.created) == 5
     summary = report.summary()
-    assert summary[0].startswith(f"{len(report.created)} created, 2 changed, 3 removed")
+    assert summary[0].startswith(f"{len(report.created)} created, 3 changed, 3 removed")
     assert "- public create on messages (*)" in summary
 
     with as_admin(server) as admin:

@@ -291,6 +291,39 @@ async def test_shift_enter_makes_a_two_line_message(
 
 
 @pytest.mark.integration
+async def test_create_an_account_by_click_then_chat(
+    notebook: LabPage, directus: LocalDirectus
+) -> None:
+    from playwright.async_api import expect
+
+    page = notebook.page
+    await notebook.open(notebook.lab.write_notebook("signup.ipynb", chat_cell(directus.url)))
+    await notebook.run_cell(0)
+    await expect(page.locator(".dcw-login-name")).to_be_hidden()
+    await page.locator("button.dcw-login-toggle", has_text="Create an account").click()
+    await expect(page.locator("button.dcw-login-button")).to_have_text("Create account")
+    tag = uuid.uuid4().hex[:8]
+    secret = f"new-account-secret-{tag}"
+    await page.locator(".dcw-login-name input").fill("Newt")
+    await page.locator(".dcw-login-email input").fill(f"newt-{tag}@example.com")
+    await page.locator(".dcw-login-password input").fill(secret)
+    await page.locator("button.dcw-login-button").click()
+    box = page.locator(".dcw-form-input")
+    await expect(box).to_be_focused()  # logged in with the new account
+    await expect(page.locator(".dcw-status")).to_contain_text("Newt")
+    await box.press_sequentially(f"hello from a new account {tag}")
+    await box.press("Enter")
+    await expect(
+        page.locator(".dcw-msg.dcw-own.dcw-status-sent", has_text=f"new account {tag}")
+    ).to_be_visible()
+    shown = await notebook.execute(
+        "import json\nstate = json.dumps(chat.login_form.get_state(), default=str)\n"
+        f"print({secret!r} in state, chat.login_form.mode)"
+    )
+    assert shown.strip() == "False login"
+
+
+@pytest.mark.integration
 async def test_typing_during_an_outage_loses_nothing(
     notebook: LabPage, make_directus: MakeDirectus, demo_users: list[DemoUser]
 ) -> None:

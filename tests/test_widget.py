@@ -24,11 +24,15 @@ from support import TIMEOUT, LoopThread
 
 from directus_chat_widget.errors import (
     ConfigError,
+    EmailTaken,
     InvalidCredentials,
+    RegistrationClosed,
+    RegistrationRefused,
     ServerError,
     ServerUnreachable,
 )
 from directus_chat_widget.protocol import SubscriptionEvent
+from directus_chat_widget.rest import Registration
 from directus_chat_widget.session import SessionState
 from directus_chat_widget.store import ChatMessage, MessageStatus, MessageStore, StoreChange
 from directus_chat_widget.widget import (
@@ -186,6 +190,32 @@ class FakeServer:
         return stored
 
 
+class FakeRegistrar:
+    """Sign-up into a FakeServer, answering as Directus 11.17.4 was measured to."""
+
+    def __init__(self, server: FakeServer, *, allowed: bool = True, verify: bool = False) -> None:
+        self.server = server
+        self.allowed = allowed
+        self.verify = verify
+        self.asked = 0
+
+    async def registration(self) -> Registration:
+        self.asked += 1
+        return Registration(allowed=self.allowed, verify_email=self.verify)
+
+    async def register(self, email: str, password: str, *, first_name: str = "") -> None:
+        if not self.allowed:
+            raise RegistrationClosed("this server does not let people sign up", code="FORBIDDEN")
+        if not password:
+            raise RegistrationRefused(
+                'Invalid payload. "password" is not allowed to be empty.', code="INVALID_PAYLOAD"
+            )
+        if email in self.server.accounts:
+            return  # a taken email: the same empty answer, nothing changes
+        self.server.accounts[email] = password
+        self.server.users[email] = {"id": f"u-{email}", "first_name": first_name, "last_name": ""}
+
+
 class Browser:
     """Records what the message list sends to the browser; plays the browser's side."""
 
@@ -217,8 +247,13 @@ def server() -> FakeServer:
 
 
 @pytest.fixture
-def chat(server: FakeServer) -> Iterator[ChatWidget]:
-    widget = ChatWidget(session_factory=server.session, page_size=10)
+def registrar(server: FakeServer) -> FakeRegistrar:
+    return FakeRegistrar(server)
+
+
+@pytest.fixture
+def chat(server: FakeServer, registrar: FakeRegistrar) -> Iterator[ChatWidget]:
+    widget = ChatWidget(session_factory=server.session, page_size=10, registrar=registrar)
     yield widget
     widget.close()
 
@@ -337,14 +372,116 @@ async def test_login_error_text_is_shown_as_text(chat: ChatWidget, server: FakeS
     assert chat.login_form.error == "The server refused this while logging in: <b>boom</b>."
 
 
+# -- sign-up -------------------------------------------------------------------------
+
+
+def browser_register(chat: ChatWidget, name: str, email: str, password: str) -> None:
+    """What the view sends when "Create account" is pressed."""
+    content = {"type": "register", "name": name, "email": email, "password": password}
+    chat.login_form._handle_custom_msg(content, [])
+
+
+async def test_signup_is_offered_only_when_the_server_allows_it(
+    server: FakeServer, registrar: FakeRegistrar
+) -> None:
+    chat = ChatWidget(session_factory=server.session, registrar=registrar)
+    await chat.settle()  # made inside a running loop: it asked the server by itself
+    assert registrar.asked == 1 and chat.login_form.can_register
+    chat.login_form.mode = "register"
+    registrar.allowed = False
+    assert not await chat.check_signup()
+    assert not chat.login_form.can_register and chat.login_form.mode == "login"
+    chat.login_form.mode = "register"  # the view cannot switch to a mode not offered
+    assert chat.login_form.mode == "login"
+    browser_register(chat, "Newt", "newt@example.com", "newt-pw")
+    await chat.settle()
+    assert "newt@example.com" not in server.accounts
+    chat.close()
+
+
+def test_without_a_url_or_registrar_there_is_no_signup(server: FakeServer) -> None:
+    chat = ChatWidget(session_factory=server.session)
+    assert not chat.login_form.can_register
+    chat.close()
+
+
+async def test_creating_an_account_by_form_logs_in_with_it(
+    chat: ChatWidget, server: FakeServer
+) -> None:
+    await chat.check_signup()
+    chat.login_form.mode = "register"
+    browser_register(chat, " Newt ", " newt@example.com ", "newt-pw")
+    await chat.settle()
+    assert server.accounts["newt@example.com"] == "newt-pw"
+    assert chat.stage == "chat" and chat.user is not None
+    assert chat.user["first_name"] == "Newt"
+    assert chat.login_form.mode == "login" and chat.login_form.error == ""
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "shown"),
+    [
+        ("", "pw", FILL_IN_ALL_FIELDS),
+        ("newt@example.com", "", FILL_IN_ALL_FIELDS),
+    ],
+)
+async def test_an_empty_signup_field_asks_to_fill_in(
+    chat: ChatWidget, server: FakeServer, email: str, password: str, shown: str
+) -> None:
+    await chat.check_signup()
+    browser_register(chat, "Newt", email, password)
+    await chat.settle()
+    assert chat.login_form.error == shown and chat.stage == "login"
+
+
+async def test_signup_errors_are_shown_in_the_form_and_raised(
+    chat: ChatWidget, server: FakeServer, registrar: FakeRegistrar
+) -> None:
+    await chat.check_signup()
+    with pytest.raises(RegistrationRefused):
+        await chat.register("newt@example.com", "")
+    assert '"password" is not allowed to be empty' in chat.login_form.error
+    with pytest.raises(EmailTaken):
+        await chat.register("ada@example.com", "not Ada's password")
+    assert "An account with this email exists already" in chat.login_form.error
+    assert server.accounts["ada@example.com"] == PASSWORD and chat.stage == "login"
+    registrar.allowed = False
+    with pytest.raises(RegistrationClosed):
+        await chat.register("newt@example.com", "newt-pw")
+    assert "does not let people sign up" in chat.login_form.error
+    assert not chat.login_form.can_register and not chat.login_form.busy
+
+
+async def test_with_email_verification_the_form_says_to_follow_the_link(
+    chat: ChatWidget, server: FakeServer, registrar: FakeRegistrar
+) -> None:
+    registrar.verify = True
+    await chat.check_signup()
+    await chat.register("newt@example.com", "newt-pw", "Newt")
+    assert chat.stage == "login" and "Follow the link" in chat.login_form.error
+    assert server.logins == [] and chat.login_form.email == "newt@example.com"
+
+
+async def test_registering_while_logged_in_is_refused(chat: ChatWidget) -> None:
+    await logged_in(chat)
+    with pytest.raises(RuntimeError, match="already logged in"):
+        await chat.register("newt@example.com", "newt-pw")
+
+
 # -- secrets ---------------------------------------------------------------------------
 
 
 async def test_no_secret_in_any_synced_state_or_message(
-    chat: ChatWidget, server: FakeServer, browser: Browser
+    chat: ChatWidget, server: FakeServer, browser: Browser, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level("DEBUG", logger="directus_chat_widget")
     await click_login(chat, "ada@example.com", "a wrong secret")
     assert "a wrong secret" not in all_widget_states()
+    await chat.check_signup()
+    browser_register(chat, "Ada", "ada@example.com", "sign-up secret")
+    await chat.settle()
+    assert "sign-up secret" not in all_widget_states()
+    assert "sign-up from the form failed" in caplog.text and "sign-up secret" not in caplog.text
     await click_login(chat, "ada@example.com", PASSWORD)
     assert chat.stage == "chat"
     await chat.send_message("hi")

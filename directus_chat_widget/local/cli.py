@@ -85,7 +85,9 @@ def _cmd_up_cluster(args: argparse.Namespace) -> int:
     already = cluster.attach() and args.instances in (None, len(cluster.directus))
     cluster.start()
     report = cluster.setup_chat(
-        DEMO_USERS if not args.no_demo_users else (), public_read=args.public_read
+        DEMO_USERS if not args.no_demo_users else (),
+        public_read=args.public_read,
+        registration=not args.no_signup,
     )
     env_file = Path(args.env_file)
     write_env_value(env_file, "DIRECTUS_URL", cluster.url)
@@ -124,6 +126,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
         env_file=env_file,
         demo_users=not args.no_demo_users,
         public_read=args.public_read,
+        registration=not args.no_signup,
         progress=_say,
     )
     state = "already running" if already else f"ready in {time.monotonic() - started:.1f} s"
@@ -253,6 +256,11 @@ def _parser() -> argparse.ArgumentParser:
         "--public-read",
         action="store_true",
         help="anyone may read messages and names without logging in (never write)",
+    )
+    up.add_argument(
+        "--no-signup",
+        action="store_true",
+        help="turn public sign-up off (on by default: anyone may create a chat account)",
     )
     up.set_defaults(run=_cmd_up)
 

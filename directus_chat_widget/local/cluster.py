@@ -271,14 +271,22 @@ class LocalCluster(StartStop):
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def setup_chat(
-        self, demo_users: tuple[DemoUser, ...] = DEMO_USERS, *, public_read: bool = False
+        self,
+        demo_users: tuple[DemoUser, ...] = DEMO_USERS,
+        *,
+        public_read: bool = False,
+        registration: bool = True,
     ) -> SchemaReport:
         """Apply the chat schema, permissions and demo users once, through the balancer.
+
+        ``registration``: as :meth:`LocalDirectus.setup_chat` (public sign-up, on).
 
         Raises:
             StartupFailed: not running. PermissionRefused: see ``apply_chat_schema``.
         """
-        return setup_chat_as_admin(self, demo_users, public_read=public_read)
+        return setup_chat_as_admin(
+            self, demo_users, public_read=public_read, registration=registration
+        )
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from .access import (
 )
 from .guard import guard_missing
 from .permissions import apply_rules
+from .registration import ensure_chat_role, set_registration
 from .report import SchemaReport
 from .rules import CHAT_POLICY_NAME, USER_FIELDS, Refusal, chat_rules, public_rules
 
@@ -206,6 +207,7 @@ async def apply_chat_schema(
     demo_users: Sequence[DemoUser] = (),
     public_read: bool = False,
     collection_only: bool = False,
+    registration: bool | None = None,
 ) -> SchemaReport:
     """Make a Directus ready for the chat; safe to call any number of times.
 
@@ -218,6 +220,10 @@ async def apply_chat_schema(
             logging in (a display wall, a Voila page); the public never writes.
             False takes such access away again.
         collection_only: create the collection but leave permissions and users alone.
+        registration: True lets anyone sign up (``/users/register``) into a
+            ``Chat user`` role holding the chat policy, with no email check;
+            False turns public sign-up off; None (default) leaves it as it is.
+            See :mod:`.registration` before turning it on for a real server.
 
     Raises:
         InvalidCredentials, TokenExpired: the token is not accepted.
@@ -242,6 +248,9 @@ async def apply_chat_schema(
         for label, policy, rules in asked:
             refused += await apply_rules(rest, admin_token, policy, label, rules, report)
         await move_public_users(rest, admin_token, public, chat, report)
+        if registration is not None:
+            role = await ensure_chat_role(rest, admin_token, chat, report)
+            await set_registration(rest, admin_token, role if registration else None, report)
         for user in demo_users:
             await ensure_chat_user(
                 rest,
@@ -276,6 +285,7 @@ async def apply_chat_schema_as_admin(
     *,
     demo_users: Sequence[DemoUser] = (),
     public_read: bool = False,
+    registration: bool | None = None,
 ) -> SchemaReport:
     """Log in as an administrator, then :func:`apply_chat_schema`.
 
@@ -286,7 +296,11 @@ async def apply_chat_schema_as_admin(
         tokens = await rest.login(email, password)
         try:
             return await apply_chat_schema(
-                url, tokens.access_token, demo_users=demo_users, public_read=public_read
+                url,
+                tokens.access_token,
+                demo_users=demo_users,
+                public_read=public_read,
+                registration=registration,
             )
         finally:
             await rest.logout(tokens.refresh_token)
@@ -304,7 +318,11 @@ class AdminLogin(Protocol):
 
 
 def setup_chat_as_admin(
-    server: AdminLogin, demo_users: Sequence[DemoUser], *, public_read: bool
+    server: AdminLogin,
+    demo_users: Sequence[DemoUser],
+    *,
+    public_read: bool,
+    registration: bool | None = None,
 ) -> SchemaReport:
     """:func:`apply_chat_schema_as_admin` on ``server``, from synchronous code.
 
@@ -321,6 +339,7 @@ def setup_chat_as_admin(
             server.admin_password,
             demo_users=demo_users,
             public_read=public_read,
+            registration=registration,
         )
     )
 

@@ -232,14 +232,20 @@ class LocalDirectus(StartStop):
         self._run.send(signal.SIGCONT)
 
     def setup_chat(
-        self, demo_users: tuple[DemoUser, ...] = DEMO_USERS, *, public_read: bool = False
+        self,
+        demo_users: tuple[DemoUser, ...] = DEMO_USERS,
+        *,
+        public_read: bool = False,
+        registration: bool = True,
     ) -> SchemaReport:
         """Apply the chat schema, permissions and demo users (idempotent).
 
         ``public_read`` lets anyone read messages and chat members' names without
         logging in; without it the public gets nothing (and loses what an earlier
-        ``public_read=True`` gave). Works from a notebook cell too: the REST
-        calls run on a worker thread's loop.
+        ``public_read=True`` gave). ``registration`` (on by default here) lets
+        anyone sign up as a chat user with no email check, since this server
+        sends no mail; False turns sign-up off. Works from a notebook cell too:
+        the REST calls run on a worker thread's loop.
 
         Raises:
             StartupFailed: the server is not running.
@@ -247,7 +253,9 @@ class LocalDirectus(StartStop):
         """
         if not self.is_running():
             raise StartupFailed("the local Directus is not running: call start() first")
-        return setup_chat_as_admin(self, demo_users, public_read=public_read)
+        return setup_chat_as_admin(
+            self, demo_users, public_read=public_read, registration=registration
+        )
 
     # -- what it says -------------------------------------------------------
 

@@ -70,6 +70,7 @@ def chat_server(
     env_file: str | os.PathLike[str] | None = None,
     demo_users: bool = True,
     public_read: bool = False,
+    registration: bool = True,
     progress: Progress | None = print,
 ) -> tuple[LocalDirectus, SchemaReport]:
     """Return a running local Directus set up for the chat, and what setting it up changed.
@@ -86,6 +87,8 @@ def chat_server(
         demo_users: create the two demo accounts.
         public_read: let anyone read messages and chat members' names without
             logging in (a display wall); False takes that away again.
+        registration: let anyone sign up as a chat user (no email check: a
+            local server sends no mail); False turns sign-up off.
         progress: where progress lines go (``print`` by default, ``None`` for silence).
 
     Raises:
@@ -102,6 +105,8 @@ def chat_server(
         server.start()
         if last is not None and server.port != last:
             _announce_move(server, last, port is not None, target.resolve(), progress)
-    report = server.setup_chat(DEMO_USERS if demo_users else (), public_read=public_read)
+    report = server.setup_chat(
+        DEMO_USERS if demo_users else (), public_read=public_read, registration=registration
+    )
     write_env_value(target, "DIRECTUS_URL", server.url)
     return server, report

@@ -112,6 +112,11 @@ class LoginFlow:
         status_bar.on_logout(self._on_logout)
         status_bar.on_reconnect(self._on_reconnect)
 
+    @property
+    def busy(self) -> bool:
+        """Logged in, or logging in: no other login (or sign-up) may start."""
+        return self.session is not None or self._logging_in
+
     def require_room(self) -> ChatRoom:
         """The open room.
 
@@ -126,7 +131,7 @@ class LoginFlow:
 
     async def login(self, email: str, password: str) -> None:
         """Log in, open the chat and show it: see :meth:`ChatWidget.login`."""
-        if self.session is not None or self._logging_in:
+        if self.busy:
             raise RuntimeError("already logged in (or logging in): log out first")
         self._logging_in = True
         self._login_form.busy = True

@@ -10,8 +10,10 @@ from ..errors import (
     AuthError,
     ConfigError,
     DirectusError,
+    EmailTaken,
     Forbidden,
     InvalidCredentials,
+    RegistrationClosed,
     RequestTimeout,
     ServerUnreachable,
     SessionClosed,
@@ -42,6 +44,10 @@ def explain(what: str, exc: BaseException, url: str | None = None) -> str:
         return str(exc)
     if isinstance(exc, TokenExpired):
         return "Your login has expired. Please log in again."
+    if isinstance(exc, RegistrationClosed):
+        return "This server does not let people sign up. Ask its admin for an account."
+    if isinstance(exc, EmailTaken):
+        return "An account with this email exists already. Log in, or use another email."
     if isinstance(exc, AuthError):
         return "The server did not accept this login. Please log in again."
     if isinstance(exc, Forbidden):

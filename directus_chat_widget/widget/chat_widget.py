@@ -36,9 +36,8 @@ widget's synced state.
 from __future__ import annotations
 
 import concurrent.futures
-import functools
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import ipywidgets as widgets
 import traitlets
@@ -51,10 +50,11 @@ from ._editing import Editing
 from ._login import ChatSession, LoginFlow, SessionFactory
 from ._news import MessageCallback
 from ._notice import Notice
-from ._owner import OwnerLoop
+from ._owner import OwnerLoop, on_owner_loop
 from ._paging import Paging
 from ._room_feed import RoomFeed
 from ._sending import Sending
+from ._signup import Registrar, RestRegistrar, SignupFlow
 from ._tasks import TaskKeeper
 from .login_form import LoginForm
 from .message_form import MessageForm
@@ -62,23 +62,6 @@ from .message_list import DEFAULT_MAX_NODES, MessageList
 from .status import StatusBar
 
 __all__ = ["ChatSession", "ChatWidget"]
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def _on_owner_loop(
-    method: Callable[P, Coroutine[Any, Any, T]],
-) -> Callable[P, Coroutine[Any, Any, T]]:
-    """A ChatWidget coroutine method that runs on the widget's owner loop, awaited from any."""
-
-    @functools.wraps(method)
-    async def run_on_owner(*args: P.args, **kwargs: P.kwargs) -> T:
-        widget = args[0]
-        assert isinstance(widget, ChatWidget)
-        return await widget._owner.run(method(*args, **kwargs))
-
-    return run_on_owner
 
 
 class ChatWidget(widgets.VBox):  # type: ignore[misc]
@@ -93,6 +76,8 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         page_size: messages per history read.
         max_nodes: the most messages a browser view keeps in its page.
         markdown: render messages as (sanitized) Markdown; False shows raw text.
+        registrar: where sign-up goes (default: the URL's Directus; none
+            without a URL); the form offers it only when the server allows it.
 
     Raises:
         ConfigError: no ``session_factory`` and no usable URL.
@@ -116,6 +101,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         page_size: int = DEFAULT_PAGE_SIZE,
         max_nodes: int = DEFAULT_MAX_NODES,
         markdown: bool = True,
+        registrar: Registrar | None = None,
         **kwargs: Any,
     ) -> None:
         if session_factory is None:
@@ -166,6 +152,17 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             self.message_form,
             self.message_list,
         )
+        if registrar is None and server_url is not None:
+            registrar = RestRegistrar(server_url)
+        self._signup = SignupFlow(
+            registrar=registrar,
+            login=self._login,
+            form=self.login_form,
+            owner=self._owner,
+            tasks=self._tasks,
+            url=server_url,
+        )
+        self._signup.check_soon()
         self._paging = Paging(self._login, self._tasks, self.message_list)
         self._editing = Editing(self._login, self._tasks, self._notice, self.message_list)
         self._layout_for(self.stage)
@@ -205,7 +202,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
 
     # -- the embedding API ----------------------------------------------------------
 
-    @_on_owner_loop
+    @on_owner_loop
     async def login(self, email: str, password: str) -> None:
         """Log in, open the chat and show it (what the form does).
 
@@ -216,6 +213,25 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             RuntimeError: already logged in, or a login is running.
         """
         await self._login.login(email, password)
+
+    @on_owner_loop
+    async def register(self, email: str, password: str, name: str = "") -> None:
+        """Create an account on the server (public sign-up), then log in with it.
+
+        Raises:
+            RegistrationClosed: the server lets nobody sign up (or not this email).
+            RegistrationRefused: an invalid email, an empty or weak password
+                (the server's reason is the message).
+            EmailTaken: the email already has an account (the sign-up changed nothing).
+            ServerUnreachable: the server does not answer.
+            RuntimeError: already logged in, or a login is running.
+        """
+        await self._signup.register(email, password, name)
+
+    @on_owner_loop
+    async def check_signup(self) -> bool:
+        """Ask the server whether it lets people sign up; the form follows the answer."""
+        return await self._signup.check()
 
     def send_message(
         self, text: str
@@ -244,7 +260,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             )
         super().send(content, buffers)
 
-    @_on_owner_loop
+    @on_owner_loop
     async def retry(self, key: str) -> ChatMessage:
         """Send the FAILED message ``key`` again.
 
@@ -254,7 +270,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return await self._sending.retry(key)
 
-    @_on_owner_loop
+    @on_owner_loop
     async def edit_message(self, message: str | ChatMessage, text: str) -> ChatMessage:
         """Change the text of your own message (a key or a ChatMessage); returns it, edited.
 
@@ -268,7 +284,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return await self._editing.edit(message, text)
 
-    @_on_owner_loop
+    @on_owner_loop
     async def delete_message(self, message: str | ChatMessage) -> None:
         """Delete your own message (a key or a ChatMessage): it leaves every view.
 
@@ -296,7 +312,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return self._feed.changes.deletes.add(callback, include_own=include_own)
 
-    @_on_owner_loop
+    @on_owner_loop
     async def load_older(self) -> int:
         """Read one page of older messages; returns how many were added.
 
@@ -305,7 +321,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return await self._paging.load_older()
 
-    @_on_owner_loop
+    @on_owner_loop
     async def logout(self) -> None:
         """Close the chat and the session, end the login on the server, show the login form.
 
@@ -330,12 +346,12 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return self._feed.news.add(callback, include_own=include_own)
 
-    @_on_owner_loop
+    @on_owner_loop
     async def settle(self) -> None:
         """Wait until what clicks and submits started (login, sends, paging) has finished."""
         await self._tasks.settle()
 
-    @_on_owner_loop
+    @on_owner_loop
     async def aclose(self) -> None:
         """Close the session quietly (no logout), stop all work and close the widgets."""
         await self._login.aclose()
