@@ -20,7 +20,7 @@ from typing import Any
 import ipywidgets
 import pytest
 from ipywidgets.widgets.widget import _instances
-from support import TIMEOUT, LoopThread
+from support import FAKE_ROOM, TIMEOUT, LoopThread, fake_filter
 
 from directus_chat_widget.errors import (
     ConfigError,
@@ -122,8 +122,10 @@ class FakeSession:
     async def read(self, collection: str, query: dict[str, Any] | None = None) -> list[Any]:
         if self.server.read_error is not None:
             raise self.server.read_error
+        if collection == "rooms":
+            return [dict(FAKE_ROOM)]
         query = query or {}
-        bound = query.get("filter", {}).get("id", {}).get("_lt")
+        bound = fake_filter(query).get("id", {}).get("_lt")
         rows = [r for r in self.server.rows if bound is None or r["id"] < bound]
         rows = sorted(rows, key=lambda r: -r["id"])[: query.get("limit", 100)]
         return [self.server.shown(r) for r in rows]
