@@ -371,7 +371,10 @@ async def test_login_shows_the_latest_page_and_who_is_logged_in(
         server.store(f"old {n}", GRACE)
     await logged_in(chat)
     assert [m.content for m in chat.messages] == [f"old {n}" for n in range(15, 25)]
-    assert chat.children[1] is chat.message_list and chat.children[2] is chat.message_form
+    assert chat.children[1:4] == (chat.room_bar, chat.message_list, chat.message_form)
+    assert chat.room == chat.room_bar.current == "general"
+    await chat.settle()  # the switcher's list of rooms is read after login
+    assert chat.room_bar.rooms == ["general"]
     assert connection(chat) == "connected"
     assert chat.status_bar.user == "Ada Lovelace" and chat.status_bar.logged_in
     assert chat.user == ADA

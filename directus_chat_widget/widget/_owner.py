@@ -28,7 +28,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["OwnerLoop"]
+__all__ = ["OwnerLoop", "on_owner_loop"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -164,3 +164,18 @@ def _widget_tree(widget: Any) -> list[Any]:
         found.append(each)
         todo.extend(getattr(each, "children", ()) or ())
     return found
+
+
+def on_owner_loop(
+    method: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """A coroutine method of a widget with an ``_owner`` (an :class:`OwnerLoop`) that
+    runs on that owner loop, whichever loop awaits it."""
+
+    @functools.wraps(method)
+    async def run_on_owner(*args: P.args, **kwargs: P.kwargs) -> T:
+        owner = args[0]._owner  # type: ignore[attr-defined]
+        assert isinstance(owner, OwnerLoop)
+        return await owner.run(method(*args, **kwargs))
+
+    return run_on_owner

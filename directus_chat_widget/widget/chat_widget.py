@@ -7,6 +7,7 @@
     await chat.send_message("hello")
     await chat.edit_message(chat.messages[-1], "hello, edited")   # your own messages only
     await chat.delete_message(chat.messages[-1])
+    await chat.switch_room("ops")    # chat.room, chat.create_room(name), chat.on_room_change(f)
 
 The widget holds no network code: a session (a :class:`RealtimeSession` by
 default, one per login) does the talking and a :class:`ChatRoom` keeps the
@@ -18,11 +19,11 @@ The work is done by objects the widget composes, one job each:
 logout, and the status they show), :class:`Sending` (``_sending.py``: the
 composer, ``send_message``, Retry and Discard), :class:`Paging`
 (``_paging.py``: older pages), :class:`Editing` (``_editing.py``: Edit and
-Delete), :class:`RoomFeed` (``_room_feed.py``: each room change to the list
-and to ``on_message``/``on_edit``/``on_delete``), :class:`Notice`
-(``_notice.py``: the line that says what went wrong) and :class:`TaskKeeper`
-(``_tasks.py``: the tasks clicks start). The widget itself composes the parts
-and is the public API.
+Delete), :class:`Rooms` (``_rooms.py``: the switcher, switch and create room),
+:class:`RoomFeed` (``_room_feed.py``: each room change to the list and to
+``on_message``/``on_edit``/``on_delete``), :class:`Notice` (``_notice.py``: the
+line that says what went wrong) and :class:`TaskKeeper` (``_tasks.py``: the
+tasks clicks start). The widget itself composes the parts and is the public API.
 
 Threads: everything the browser sends (clicks, submits, typed state) and every
 public coroutine runs on one event loop, the widget's owner (see ``_owner.py``
@@ -36,14 +37,14 @@ widget's synced state.
 from __future__ import annotations
 
 import concurrent.futures
-import functools
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import ipywidgets as widgets
 import traitlets
 
 from ..chat.room import DEFAULT_PAGE_SIZE
+from ..chat.rooms import DEFAULT_ROOM
 from ..chat.store import ChatMessage
 from ..config import ChatConfig, load_config
 from ..realtime.session import RealtimeSession, SessionState
@@ -51,34 +52,19 @@ from ._editing import Editing
 from ._login import ChatSession, LoginFlow, SessionFactory
 from ._news import MessageCallback
 from ._notice import Notice
-from ._owner import OwnerLoop
+from ._owner import OwnerLoop, on_owner_loop
 from ._paging import Paging
 from ._room_feed import RoomFeed
+from ._rooms import RoomCallback, Rooms
 from ._sending import Sending
 from ._tasks import TaskKeeper
 from .login_form import LoginForm
 from .message_form import MessageForm
 from .message_list import DEFAULT_MAX_NODES, MessageList
+from .room_bar import RoomBar
 from .status import StatusBar
 
 __all__ = ["ChatSession", "ChatWidget"]
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def _on_owner_loop(
-    method: Callable[P, Coroutine[Any, Any, T]],
-) -> Callable[P, Coroutine[Any, Any, T]]:
-    """A ChatWidget coroutine method that runs on the widget's owner loop, awaited from any."""
-
-    @functools.wraps(method)
-    async def run_on_owner(*args: P.args, **kwargs: P.kwargs) -> T:
-        widget = args[0]
-        assert isinstance(widget, ChatWidget)
-        return await widget._owner.run(method(*args, **kwargs))
-
-    return run_on_owner
 
 
 class ChatWidget(widgets.VBox):  # type: ignore[misc]
@@ -88,6 +74,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         url: the Directus URL; None reads ``DIRECTUS_URL`` (environment or ``.env``).
         collection: the messages collection (None: the config's, else ``messages``).
         config: a ready :class:`ChatConfig` instead of ``url``/``collection``.
+        room: the room to show after login (default ``general``).
         session_factory: makes a fresh, logged-out session for each login
             (default: ``RealtimeSession(config)``).
         page_size: messages per history read.
@@ -98,7 +85,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         ConfigError: no ``session_factory`` and no usable URL.
 
     Attributes:
-        status_bar, login_form, message_list, message_form, notice: the parts.
+        status_bar, login_form, room_bar, message_list, message_form, notice: the parts.
         stage: ``"login"`` or ``"chat"``: which parts are shown.
         markdown: the Markdown switch, live (the list follows it).
     """
@@ -112,6 +99,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         collection: str | None = None,
         *,
         config: ChatConfig | None = None,
+        room: str = DEFAULT_ROOM,
         session_factory: SessionFactory | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_nodes: int = DEFAULT_MAX_NODES,
@@ -131,6 +119,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         server_url = config.url if config is not None else None
         self.status_bar = StatusBar()
         self.login_form = LoginForm()
+        self.room_bar = RoomBar()
         self.message_list = MessageList(max_nodes=max_nodes)
         self.message_form = MessageForm()
         self._notice = Notice(server_url)
@@ -138,7 +127,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         super().__init__(markdown=markdown, **kwargs)
         traitlets.dlink((self, "markdown"), (self.message_list, "markdown"))
         self._owner = OwnerLoop()
-        for part in (self.status_bar, self.login_form, self.message_list, self.message_form):
+        for part in self._parts()[:-1]:  # the notice sends nothing
             self._owner.adopt(part)
         self.add_class("dcw-chat")
         self._tasks = TaskKeeper(self._notice.report)
@@ -157,7 +146,9 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             status_bar=self.status_bar,
             message_list=self.message_list,
             message_form=self.message_form,
+            room_name=room,
         )
+        self._rooms = Rooms(self._login, self._tasks, self.room_bar)
         self._sending = Sending(
             self._login,
             self._owner,
@@ -205,7 +196,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
 
     # -- the embedding API ----------------------------------------------------------
 
-    @_on_owner_loop
+    @on_owner_loop
     async def login(self, email: str, password: str) -> None:
         """Log in, open the chat and show it (what the form does).
 
@@ -244,7 +235,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             )
         super().send(content, buffers)
 
-    @_on_owner_loop
+    @on_owner_loop
     async def retry(self, key: str) -> ChatMessage:
         """Send the FAILED message ``key`` again.
 
@@ -254,7 +245,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return await self._sending.retry(key)
 
-    @_on_owner_loop
+    @on_owner_loop
     async def edit_message(self, message: str | ChatMessage, text: str) -> ChatMessage:
         """Change the text of your own message (a key or a ChatMessage); returns it, edited.
 
@@ -268,7 +259,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return await self._editing.edit(message, text)
 
-    @_on_owner_loop
+    @on_owner_loop
     async def delete_message(self, message: str | ChatMessage) -> None:
         """Delete your own message (a key or a ChatMessage): it leaves every view.
 
@@ -296,7 +287,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return self._feed.changes.deletes.add(callback, include_own=include_own)
 
-    @_on_owner_loop
+    @on_owner_loop
     async def load_older(self) -> int:
         """Read one page of older messages; returns how many were added.
 
@@ -305,7 +296,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return await self._paging.load_older()
 
-    @_on_owner_loop
+    @on_owner_loop
     async def logout(self) -> None:
         """Close the chat and the session, end the login on the server, show the login form.
 
@@ -315,6 +306,35 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             ServerUnreachable: the server could not be told (the session is closed anyway).
         """
         await self._login.logout()
+
+    @property
+    def room(self) -> str:
+        """The room shown (before login: the one the login opens)."""
+        return self._rooms.name
+
+    @on_owner_loop
+    async def switch_room(self, name: str) -> None:
+        """Show the room ``name``: its latest page, then what arrives in it alone.
+
+        Raises:
+            ValueError: a blank name.  LookupError: no room has that name.
+            RuntimeError: not logged in.  DirectusError: the read failed (nothing changes).
+        """
+        await self._rooms.switch(name)
+
+    @on_owner_loop
+    async def create_room(self, name: str) -> None:
+        """Create the room ``name`` (stripped) and show it.
+
+        Raises:
+            ValueError: blank, too long, or taken (nothing is created).
+            Forbidden, RuntimeError, DirectusError: not allowed; as :meth:`switch_room`.
+        """
+        await self._rooms.create(name)
+
+    def on_room_change(self, callback: RoomCallback) -> Callable[[], None]:
+        """Call ``callback(name)`` each time another room is shown; returns a remover."""
+        return self._rooms.changes.add(callback)
 
     def on_message(
         self, callback: MessageCallback, *, include_own: bool = False
@@ -330,24 +350,22 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         return self._feed.news.add(callback, include_own=include_own)
 
-    @_on_owner_loop
+    @on_owner_loop
     async def settle(self) -> None:
         """Wait until what clicks and submits started (login, sends, paging) has finished."""
         await self._tasks.settle()
 
-    @_on_owner_loop
+    @on_owner_loop
     async def aclose(self) -> None:
         """Close the session quietly (no logout), stop all work and close the widgets."""
         await self._login.aclose()
-        for part in (
-            self.status_bar,
-            self.login_form,
-            self.message_list,
-            self.message_form,
-            self.notice,
-        ):
+        for part in self._parts():
             part.close()
         self.close()
+
+    def _parts(self) -> tuple[Any, ...]:
+        bars = (self.status_bar, self.login_form, self.room_bar)
+        return (*bars, self.message_list, self.message_form, self.notice)
 
     def close(self) -> None:
         """Close the widget; a session still open is closed in the background.
@@ -369,10 +387,12 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
     @traitlets.observe("stage")
     def _stage_changed(self, change: dict[str, Any]) -> None:
         self._layout_for(change["new"])
+        if change["new"] == "chat":  # on the owner: the login that opened the chat runs there
+            self._tasks.spawn(self._rooms.refresh(), "reading the rooms")
 
     def _layout_for(self, stage: str) -> None:
         if stage == "chat":
-            body: tuple[Any, ...] = (self.message_list, self.message_form)
+            body: tuple[Any, ...] = (self.room_bar, self.message_list, self.message_form)
         else:
             body = (self.login_form,)
         self.children = (self.status_bar, *body, self.notice)
