@@ -52,7 +52,8 @@ def _room_field(default_room: int) -> dict[str, Any]:
         "field": "room",
         "type": "integer",
         "meta": {"interface": "select-dropdown-m2o", "display": "related-values"},
-        "schema": {"is_nullable": False, "default_value": default_room},
+        # Indexed: a room's latest page is read by room, newest id first.
+        "schema": {"is_nullable": False, "default_value": default_room, "is_indexed": True},
     }
 
 
