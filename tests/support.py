@@ -113,3 +113,12 @@ CONTRAST_JS = """(selector) => {
         };
     });
 }"""
+
+
+FAKE_ROOM = {"id": 1, "name": "general"}
+
+
+def fake_filter(query: dict[str, Any] | None) -> dict[str, Any]:
+    """A query's filter with its ``_and`` parts merged (the fakes' rows all sit in one room)."""
+    found = (query or {}).get("filter") or {}
+    return {key: value for part in found.get("_and", [found]) for key, value in part.items()}

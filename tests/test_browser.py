@@ -23,6 +23,7 @@ import pytest
 from labdriver import MS, Lab, LabPage, start_lab, stop_lab
 from support import CHROMIUM, CHROMIUM_ARGS, CONTRAST_JS, XSS, MakeDirectus
 
+from directus_chat_widget.chat import find_room
 from directus_chat_widget.local import DemoUser, LocalDirectus
 from directus_chat_widget.session import RealtimeSession
 
@@ -128,6 +129,27 @@ async def test_the_widget_in_jupyterlab(
             again = lists.nth(1).locator(".dcw-msg-text")
             await expect(again.last).to_have_text(XSS)
             await expect(again.nth(await again.count() - 2)).to_have_text(XSS)
+
+            # Rooms: make one from the switcher; its message never shows in general.
+            room_name = f"room-{uuid.uuid4().hex[:8]}"
+            picker = page.locator(".dcw-rooms-input").first
+            await picker.fill(room_name)
+            await page.locator("button.dcw-rooms-create").first.click()
+            await expect(picker).to_have_value(room_name)
+            await expect(first.locator(".dcw-msg", has_text=theirs)).to_have_count(0)
+            found = await find_room(grace, room_name)
+            assert found is not None
+            in_b = f"only in {room_name}"
+            await grace.create({"content": in_b, "room": found.id})
+            await expect(first.locator(".dcw-msg", has_text=in_b)).to_be_visible()
+            await picker.fill("general")
+            await page.locator("button.dcw-rooms-open").first.click()
+            await expect(first.locator(".dcw-msg", has_text=theirs)).to_be_visible()
+            late_b, late_a = f"{in_b}, later", f"in general {uuid.uuid4().hex[:8]}"
+            await grace.create({"content": late_b, "room": found.id})
+            await grace.create({"content": late_a})  # after B's: once shown, B's had its chance
+            await expect(first.locator(".dcw-msg", has_text=late_a)).to_be_visible()
+            await expect(first.locator(".dcw-msg", has_text=in_b)).to_have_count(0)
 
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "widget-browser.png"

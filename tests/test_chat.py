@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from support import TIMEOUT
+from support import FAKE_ROOM, TIMEOUT, fake_filter
 
 from directus_chat_widget.chat import MESSAGE_FIELDS, ChatRoom
 from directus_chat_widget.errors import Forbidden, RequestTimeout, ServerError, SessionClosed
@@ -113,6 +113,8 @@ class FakeSession:
     async def read(
         self, collection: str, query: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
+        if collection == "rooms":  # the room's name -> id lookup, not counted as a read
+            return [dict(FAKE_ROOM)]
         self.calls.append(("read", query))
         if self.read_error is not None:
             raise self.read_error
@@ -121,10 +123,10 @@ class FakeSession:
         await asyncio.sleep(0)  # let concurrent callers interleave, as a socket would
         query = query or {}
         rows = self.rows
-        wanted = query.get("filter", {}).get("client_uid", {}).get("_eq")
+        wanted = fake_filter(query).get("client_uid", {}).get("_eq")
         if wanted is not None:  # a lookup by client uid, as the room does it
             return [self.shown(r) for r in rows if r["client_uid"] == wanted]
-        bound = query.get("filter", {}).get("id", {}).get("_lt")
+        bound = fake_filter(query).get("id", {}).get("_lt")
         if bound is not None:
             rows = [r for r in rows if r["id"] < bound]
         assert query.get("sort") == ["-id"]
@@ -209,8 +211,11 @@ async def test_open_subscribes_first_then_reads_the_latest_page(session: FakeSes
     assert kinds == ["subscribe", "read"]
     subscribed = session.calls[0][1]
     assert subscribed["event"] is None and subscribed["collection"] == "messages"  # every kind
-    assert subscribed["query"] == {"fields": list(MESSAGE_FIELDS)}
-    assert session.calls[1][1] == {"fields": list(MESSAGE_FIELDS), "sort": ["-id"], "limit": 20}
+    # the room's filter rides on the subscription: the server keeps other rooms out
+    in_general = {"room": {"_eq": FAKE_ROOM["id"]}}
+    assert subscribed["query"] == {"fields": list(MESSAGE_FIELDS), "filter": in_general}
+    latest = {"fields": list(MESSAGE_FIELDS), "filter": in_general, "sort": ["-id"], "limit": 20}
+    assert session.calls[1][1] == latest
     assert contents(room) == [f"seed {n}" for n in range(26, 46)]
     assert room.messages[0].author_name == "Grace Hopper"
     assert room.has_older and room.is_open
@@ -253,10 +258,10 @@ async def test_load_older_pages_back_to_the_start(session: FakeSession) -> None:
     ui = Recorder(room)
     await room.open()
     assert await room.load_older() == 20
-    assert session.calls[-1][1]["filter"] == {"id": {"_lt": 26}}
+    assert session.calls[-1][1]["filter"] == {"_and": [{"room": {"_eq": 1}}, {"id": {"_lt": 26}}]}
     assert room.has_older
     assert await room.load_older() == 5
-    assert session.calls[-1][1]["filter"] == {"id": {"_lt": 6}}
+    assert fake_filter(session.calls[-1][1]) == {"room": {"_eq": 1}, "id": {"_lt": 6}}
     assert not room.has_older
     assert contents(room) == [f"seed {n}" for n in range(1, 46)]
     assert [change.kind for change in ui.changes] == ["append", "prepend", "prepend"]
@@ -281,7 +286,7 @@ async def test_concurrent_load_older_calls_do_not_read_a_page_twice(
     added = await asyncio.gather(room.load_older(), room.load_older())
     assert sorted(added) == [10, 10]
     reads = [query for name, query in session.calls if name == "read"][1:]
-    assert [query["filter"]["id"]["_lt"] for query in reads] == [41, 31]
+    assert [fake_filter(query)["id"]["_lt"] for query in reads] == [41, 31]
     assert contents(room) == [f"seed {n}" for n in range(21, 51)]
 
 
@@ -398,7 +403,7 @@ async def test_send_shows_pending_at_once_then_sent(session: FakeSession) -> Non
     sent = await task
     assert sent.key == pending.key
     assert (sent.id, sent.status, sent.author_name) == (3, MessageStatus.SENT, "Ada Lovelace")
-    assert session.calls[-1] == ("create", {"content": "hello"})
+    assert session.calls[-1] == ("create", {"content": "hello", "room": 1})  # sent to the room
     assert contents(room) == ["seed 1", "seed 2", "hello"]
     ui.check()
 
@@ -597,7 +602,7 @@ async def test_without_a_dedupe_field_no_client_uid_is_sent(session: FakeSession
     session.create_error = None
     await room.retry(failed.key)
     creates = [data for name, data in session.calls if name == "create"]
-    assert creates == [{"content": "hello"}, {"content": "hello"}]
+    assert creates == [{"content": "hello", "room": 1}, {"content": "hello", "room": 1}]
 
 
 async def test_the_session_offers_its_dedupe_field_until_the_collection_lacks_it() -> None:

@@ -266,7 +266,7 @@ def test_cli_up_status_logs_down(tmp_path: Path) -> None:
         assert "0 created, 0 changed, 0 removed" in again.stdout
         assert httpx.get(f"{url}/items/messages", timeout=TIMEOUT).status_code == 403
         wall = _cli("up", "--public-read", *data, cwd=tmp_path)
-        assert wall.returncode == 0 and "2 created" in wall.stdout, wall.stdout
+        assert wall.returncode == 0 and "3 created" in wall.stdout, wall.stdout  # 3 read rules
         assert "+ public read on messages (*)" in wall.stdout
         assert httpx.get(f"{url}/items/messages", timeout=TIMEOUT).status_code == 200
         closed = _cli("up", *data, cwd=tmp_path)

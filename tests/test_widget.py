@@ -20,7 +20,7 @@ from typing import Any
 import ipywidgets
 import pytest
 from ipywidgets.widgets.widget import _instances
-from support import TIMEOUT, LoopThread
+from support import FAKE_ROOM, TIMEOUT, LoopThread, fake_filter
 
 from directus_chat_widget.errors import (
     ConfigError,
@@ -126,8 +126,10 @@ class FakeSession:
     async def read(self, collection: str, query: dict[str, Any] | None = None) -> list[Any]:
         if self.server.read_error is not None:
             raise self.server.read_error
+        if collection == "rooms":
+            return [dict(FAKE_ROOM)]
         query = query or {}
-        bound = query.get("filter", {}).get("id", {}).get("_lt")
+        bound = fake_filter(query).get("id", {}).get("_lt")
         rows = [r for r in self.server.rows if bound is None or r["id"] < bound]
         rows = sorted(rows, key=lambda r: -r["id"])[: query.get("limit", 100)]
         return [self.server.shown(r) for r in rows]
@@ -506,7 +508,10 @@ async def test_login_shows_the_latest_page_and_who_is_logged_in(
         server.store(f"old {n}", GRACE)
     await logged_in(chat)
     assert [m.content for m in chat.messages] == [f"old {n}" for n in range(15, 25)]
-    assert chat.children[1] is chat.message_list and chat.children[2] is chat.message_form
+    assert chat.children[1:4] == (chat.room_bar, chat.message_list, chat.message_form)
+    assert chat.room == chat.room_bar.current == "general"
+    await chat.settle()  # the switcher's list of rooms is read after login
+    assert chat.room_bar.rooms == ["general"]
     assert connection(chat) == "connected"
     assert chat.status_bar.user == "Ada Lovelace" and chat.status_bar.logged_in
     assert chat.user == ADA

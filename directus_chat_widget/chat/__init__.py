@@ -2,6 +2,7 @@
 
 ChatRoom       (room.py)   subscribes, pages history, sends optimistically
 MessageStore   (store.py)  the ordered, de-duplicated list; StoreChange deltas
+rooms          (rooms.py)  find, list and create rooms; each message is in one
 """
 
 from .room import (
@@ -13,18 +14,25 @@ from .room import (
     SubscriptionEventLike,
     SubscriptionLike,
 )
+from .rooms import DEFAULT_ROOM, Room, check_room_name, create_room, find_room, list_rooms
 from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
     "DEFAULT_PAGE_SIZE",
+    "DEFAULT_ROOM",
     "MESSAGE_FIELDS",
     "ChatMessage",
     "ChatRoom",
     "MessageStatus",
     "MessageStore",
+    "Room",
     "SessionLike",
     "StoreChange",
     "SubscriptionEventLike",
     "SubscriptionLike",
+    "check_room_name",
+    "create_room",
+    "find_room",
+    "list_rooms",
 ]

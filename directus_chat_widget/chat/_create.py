@@ -25,19 +25,20 @@ async def create_once(
     session: SessionLike,
     collection: str,
     key: str,
-    content: str,
+    data: dict[str, Any],
     uids: dict[str, str],
 ) -> dict[str, Any]:
     """Create the row for send ``key``; a duplicate of an earlier try is read back.
 
     Args:
+        data: the row's fields (``content``, and ``room`` when there are rooms).
         uids: the client uid of each unsettled send, by key (one is added for
             ``key`` if the collection has a dedupe field).
 
     Raises:
         DirectusError: the create failed (and no earlier try was stored).
     """
-    data: dict[str, Any] = {"content": content}
+    data = dict(data)
     field = _dedupe_field(session, collection)
     if field is None:
         return await session.create(data, collection=collection)

@@ -16,6 +16,7 @@ __all__ = [
     "MessageStatus",
     "Saving",
     "StoreChange",
+    "check_text",
 ]
 
 UNKNOWN_AUTHOR = "Unknown User"
@@ -171,3 +172,25 @@ class StoreChange:
             return
         for index, message in zip(self.indices, self.messages, strict=True):
             shown.insert(index, message)
+
+
+def check_text(text: str, max_length: int) -> str:
+    """``text`` stripped, if it can be sent as a message (see ChatRoom.check_text).
+
+    Raises:
+        ValueError: blank, longer than ``max_length``, or not valid Unicode.
+    """
+    content = text.strip()
+    if not content:
+        raise ValueError("message is empty")
+    try:
+        content.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"message holds a lone surrogate at character {exc.start}: not valid Unicode"
+        ) from exc
+    if len(content) > max_length:
+        raise ValueError(
+            f"message is too long: {len(content)} characters, the limit is {max_length}"
+        )
+    return content

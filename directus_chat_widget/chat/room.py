@@ -30,7 +30,8 @@ from ..errors import DirectusError
 from ._create import create_once
 from ._edits import OwnChanges
 from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike
-from .message import MESSAGE_FIELDS
+from .message import MESSAGE_FIELDS, check_text
+from .rooms import DEFAULT_ROOM, Room, find_room, in_room
 from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
 
 __all__ = [
@@ -57,6 +58,9 @@ class ChatRoom:
             ``subscribe``/``create``/``read``/``user``). The room does not own it:
             closing the room leaves the session open.
         collection: the messages collection (default: the session's configured one).
+        room: the room's name (default ``general``, the tutorial's one room);
+            history, live events and backfill are this room's alone, and sends
+            go to it. None: a collection without rooms, every message.
         page_size: rows per history read (the latest page and each older one).
         max_length: the longest message :meth:`send` accepts, in characters.
 
@@ -64,11 +68,14 @@ class ChatRoom:
         ValueError: ``page_size`` or ``max_length`` below 1.
     """
 
+    room: Room | None = None  # the room's id and name, once open
+
     def __init__(
         self,
         session: SessionLike,
         collection: str | None = None,
         *,
+        room: str | None = DEFAULT_ROOM,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_length: int = DEFAULT_MAX_LENGTH,
     ) -> None:
@@ -80,6 +87,7 @@ class ChatRoom:
         config = getattr(session, "config", None)
         self.collection: str = collection or getattr(config, "collection", None) or "messages"
         self.page_size = page_size
+        self.room_name = room
         self.max_length = max_length
         self._store = MessageStore()
         self._callbacks: CallbackList[[StoreChange]] = CallbackList(
@@ -132,6 +140,7 @@ class ChatRoom:
 
         Raises:
             RuntimeError: the room is already open, or closed.
+            LookupError: no room has that name.
             DirectusError: the subscription or the read failed (the room stays closed).
         """
         self._check_usable()
@@ -139,7 +148,12 @@ class ChatRoom:
             raise RuntimeError("the chat room is already open")
         own_id = (self._session.user or {}).get("id")
         self._store.own_id = own_id if isinstance(own_id, str) else None
-        query = {"fields": list(MESSAGE_FIELDS)}
+        if self.room_name is not None:
+            self.room = await find_room(self._session, self.room_name)
+            if self.room is None:
+                raise LookupError(f"no room called {self.room_name!r}")
+        # Filtered on the server: another room's traffic never reaches this one.
+        query = self._query()
         # Every kind: new messages, edits and deletes (each read back after a gap).
         subscription = await self._session.subscribe(self.collection, query=query)
         remover = subscription.add_listener(self._on_event)
@@ -201,13 +215,15 @@ class ChatRoom:
             return len(change.messages)
 
     def _page_query(self, *, before: int | None = None) -> dict[str, Any]:
-        query: dict[str, Any] = {
-            "fields": list(MESSAGE_FIELDS),
-            "sort": ["-id"],
-            "limit": self.page_size,
-        }
-        if before is not None:
-            query["filter"] = {"id": {"_lt": before}}
+        older = {"id": {"_lt": before}} if before is not None else None
+        return {**self._query(older), "sort": ["-id"], "limit": self.page_size}
+
+    def _query(self, query_filter: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The fields a message needs, and ``query_filter`` narrowed to this room."""
+        query: dict[str, Any] = {"fields": list(MESSAGE_FIELDS)}
+        narrowed = in_room(self.room.id if self.room is not None else None, query_filter)
+        if narrowed:
+            query["filter"] = narrowed
         return query
 
     # -- sending -------------------------------------------------------------
@@ -302,24 +318,14 @@ class ChatRoom:
             ValueError: blank, longer than ``max_length``, or not valid Unicode
                 (a lone surrogate cannot be sent as UTF-8).
         """
-        content = text.strip()
-        if not content:
-            raise ValueError("message is empty")
-        try:
-            content.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError(
-                f"message holds a lone surrogate at character {exc.start}: not valid Unicode"
-            ) from exc
-        if len(content) > self.max_length:
-            raise ValueError(
-                f"message is too long: {len(content)} characters, the limit is {self.max_length}"
-            )
-        return content
+        return check_text(text, self.max_length)
 
     async def _deliver(self, key: str, content: str) -> ChatMessage:
         try:
-            row = await create_once(self._session, self.collection, key, content, self._client_uids)
+            data: dict[str, Any] = {"content": content}
+            if self.room is not None:
+                data["room"] = self.room.id
+            row = await create_once(self._session, self.collection, key, data, self._client_uids)
         except DirectusError as exc:
             logger.info("send %s failed: %s", key, exc)
             self._emit(self._store.fail(key, str(exc) or type(exc).__name__))

@@ -4,13 +4,19 @@ The rules, as Directus permissions (``$CURRENT_USER`` is the logged-in user)::
 
     Chat user policy (held by every chat user, directly or through a role)
       messages        read     all fields
-      messages        create   content, client_uid
+      messages        create   content, client_uid, room
       messages        update   content              where user_created = $CURRENT_USER
       messages        delete                        where user_created = $CURRENT_USER
       directus_users  read     id, first_name, last_name   of users who hold this policy
+      rooms           read     id, name, client_uid
+      rooms           create   name, client_uid
+
+    Rooms are never renamed or deleted by chat users: a room is shared, so a
+    rename would move everyone's conversation and a delete would orphan
+    other people's messages. Administrators do both in the admin app.
 
     Public policy (anyone, no login)
-      nothing; with public_read=True (a display wall) the two read rules above
+      nothing; with public_read=True (a display wall) the three read rules above
 
 ``id``, ``user_created``, ``date_created`` and ``date_updated`` are written by
 Directus only: a create or update that names them is refused (FORBIDDEN).
@@ -32,6 +38,9 @@ __all__ = [
     "MESSAGES",
     "MESSAGE_CREATE_FIELDS",
     "MESSAGE_UPDATE_FIELDS",
+    "ROOMS",
+    "ROOM_CREATE_FIELDS",
+    "ROOM_FIELDS",
     "USERS",
     "USER_FIELDS",
     "Refusal",
@@ -48,13 +57,18 @@ CHAT_POLICY_NAME = "Chat user"
 # `id` is readable because every message names its author's uuid in `user_created`;
 # without it a client could not tell its own messages apart.
 USER_FIELDS = ("id", "first_name", "last_name")
-MESSAGE_CREATE_FIELDS = ("content", "client_uid")
+MESSAGE_CREATE_FIELDS = ("content", "client_uid", "room")
+# client_uid makes a room's create exactly-once, as a message's (it must be readable
+# to be looked up after a lost reply).
+ROOM_FIELDS = ("id", "name", "client_uid")
+ROOM_CREATE_FIELDS = ("name", "client_uid")
 MESSAGE_UPDATE_FIELDS = ("content",)
 _OWN: dict[str, Any] = {"user_created": {"_eq": "$CURRENT_USER"}}
 _OWN_TEXT = "own messages only (user_created = $CURRENT_USER)"
 _MEMBERS_TEXT = f"only users holding the {CHAT_POLICY_NAME} policy"
 MESSAGES = "messages"
 USERS = "directus_users"
+ROOMS = "rooms"
 # The (collection, action) pairs whose rules the kit decides, on both policies.
 MANAGED = (
     (MESSAGES, "read"),
@@ -62,6 +76,10 @@ MANAGED = (
     (MESSAGES, "update"),
     (MESSAGES, "delete"),
     (USERS, "read"),
+    (ROOMS, "read"),
+    (ROOMS, "create"),
+    (ROOMS, "update"),
+    (ROOMS, "delete"),
 )
 
 
@@ -132,6 +150,8 @@ def chat_rules(chat_policy: str) -> tuple[Rule, ...]:
             without="messages show no author names",
             rows_text=_MEMBERS_TEXT,
         ),
+        Rule(ROOMS, "read", ROOM_FIELDS, without="chat users see no rooms"),
+        Rule(ROOMS, "create", ROOM_CREATE_FIELDS, without="chat users cannot open rooms"),
     )
 
 
@@ -149,6 +169,7 @@ def public_rules(chat_policy: str, *, public_read: bool) -> tuple[Rule, ...]:
             without="the public sees no author names",
             rows_text=_MEMBERS_TEXT,
         ),
+        Rule(ROOMS, "read", ROOM_FIELDS, without="the public sees no rooms"),
     )
 
 

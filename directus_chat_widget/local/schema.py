@@ -7,7 +7,9 @@ with an admin token, against any Directus (not only the local one):
   ``user_created`` (uuid, m2o to ``directus_users``, filled by Directus),
   ``date_created`` and ``date_updated`` (timestamps, filled by Directus), and
   ``client_uid`` (unique string the client sets on each create, so a create
-  resent after a lost reply is never stored twice);
+  resent after a lost reply is never stored twice), and ``room`` (see
+  :mod:`.rooms`: every message belongs to one room; an old folder's
+  messages move into ``general``);
 - the policy ``Chat user`` and what it and the Public policy may do (see
   :mod:`.rules`): chat users read, post, and edit or delete only their own
   messages; the public gets nothing unless ``public_read`` asks for reading;
@@ -39,10 +41,12 @@ from .access import (
     move_public_users,
     public_policy_id,
 )
+from .fields import client_uid_field, filled_field, id_field
 from .guard import guard_missing
 from .permissions import apply_rules
 from .registration import ensure_chat_role, set_registration
 from .report import SchemaReport
+from .rooms import ensure_rooms
 from .rules import CHAT_POLICY_NAME, USER_FIELDS, Refusal, chat_rules, public_rules
 
 __all__ = [
@@ -80,67 +84,17 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 
 def _message_fields() -> list[dict[str, Any]]:
     return [
-        {
-            "field": "id",
-            "type": "integer",
-            "meta": {"hidden": True, "interface": "input", "readonly": True},
-            "schema": {"is_primary_key": True, "has_auto_increment": True},
-        },
+        id_field(),
         {
             "field": "content",
             "type": "text",
             "meta": {"interface": "input-multiline", "required": True},
             "schema": {},
         },
-        {
-            "field": "user_created",
-            "type": "uuid",
-            "meta": {
-                "special": ["user-created"],
-                "interface": "select-dropdown-m2o",
-                "display": "user",
-                "readonly": True,
-                "hidden": True,
-            },
-            "schema": {},
-        },
-        {
-            "field": "date_created",
-            "type": "timestamp",
-            "meta": {
-                "special": ["date-created"],
-                "interface": "datetime",
-                "display": "datetime",
-                "readonly": True,
-                "hidden": True,
-            },
-            "schema": {},
-        },
-        {
-            "field": "date_updated",
-            "type": "timestamp",
-            "meta": {
-                "special": ["date-updated"],
-                "interface": "datetime",
-                "display": "datetime",
-                "readonly": True,
-                "hidden": True,
-            },
-            "schema": {},
-        },
-        {
-            # Written by the client with each create; unique, so a create resent
-            # after a lost reply is looked up instead of stored twice.
-            "field": "client_uid",
-            "type": "string",
-            "meta": {
-                "interface": "input",
-                "hidden": True,
-                "readonly": True,
-                "note": "Set by the chat client to make resends idempotent",
-            },
-            "schema": {"is_unique": True, "is_nullable": True, "max_length": 64},
-        },
+        filled_field("user_created", "uuid", "user-created", "select-dropdown-m2o", "user"),
+        filled_field("date_created", "timestamp", "date-created", "datetime", "datetime"),
+        filled_field("date_updated", "timestamp", "date-updated", "datetime", "datetime"),
+        client_uid_field(),
     ]
 
 
@@ -235,6 +189,7 @@ async def apply_chat_schema(
     report = SchemaReport()
     async with DirectusRest(url) as rest:
         await _ensure_collection(rest, admin_token, report)
+        await ensure_rooms(rest, admin_token, report)
         if collection_only:
             return report
         public = await public_policy_id(rest, admin_token)

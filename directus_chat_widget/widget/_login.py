@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from ..chat.room import ChatRoom, SessionLike
+from ..chat.rooms import DEFAULT_ROOM
 from ..chat.store import StoreChange
 from ..errors import DirectusError
 from ..realtime.session import SessionState
@@ -61,7 +62,8 @@ class LoginFlow:
 
     Args:
         session_factory: makes a fresh, logged-out session for each login.
-        collection, page_size: the room each login opens.
+        collection, page_size, room_name: the room each login opens (the
+            last one switched to, once the reader has switched).
         url: the server's address, for what a failed login says.
         owner: the widget's owner loop (the form's login runs there).
         tasks: keeps what the buttons start.
@@ -87,10 +89,12 @@ class LoginFlow:
         status_bar: StatusBar,
         message_list: MessageList,
         message_form: MessageForm,
+        room_name: str = DEFAULT_ROOM,
     ) -> None:
         self._session_factory = session_factory
         self._collection = collection
         self._page_size = page_size
+        self.room_name = room_name
         self._url = url
         self._owner = owner
         self._tasks = tasks
@@ -105,6 +109,7 @@ class LoginFlow:
         self.room: ChatRoom | None = None
         self.live = False  # the room is open (not logging in or out)
         self._unwatch: list[Callable[[], None]] = []
+        self._unwatch_room: Callable[[], None] | None = None
         self._logging_in = False
         self._leaving = False
         self._email = ""
@@ -200,13 +205,13 @@ class LoginFlow:
         self._email = email
         self._unwatch.append(session.on_state_change(self._on_state))
         self.show_state()
-        room = ChatRoom(session, self._collection, page_size=self._page_size)
+        room = self._room_called(session, self.room_name)
         try:
             await session.login(email, password)
             self._list.own_id = _user_id(session.user)
             self._list.reset((), has_older=False)
             self.room = room
-            self._unwatch.append(room.on_change(self._on_change))
+            self._unwatch_room = room.on_change(self._on_change)
             await room.open()
         except BaseException:
             self._detach()
@@ -217,6 +222,35 @@ class LoginFlow:
         self._notice.show(None)
         self._show_stage("chat")
         self.show_state()
+
+    def _room_called(self, session: ChatSession, name: str) -> ChatRoom:
+        return ChatRoom(session, self._collection, room=name, page_size=self._page_size)
+
+    async def switch(self, name: str) -> ChatRoom:
+        """Show the room ``name`` instead of the open one: see :meth:`ChatWidget.switch_room`.
+
+        The new room is opened first: if that fails, the old one stays shown.
+        """
+        old = self.require_room()
+        assert self.session is not None
+        room = self._room_called(self.session, name)
+        await room.open()
+        if self.room is not old or not self.live:  # logged out, or switched, meanwhile
+            await room.close()
+            raise RuntimeError("the chat changed while the room opened; not switched")
+        self._drop_room()
+        self.room_name, self.room = name, room
+        self._list.reset(room.messages, has_older=room.has_older)
+        self._unwatch_room = room.on_change(self._on_change)
+        self._feed.start(room.messages)
+        await old.close()
+        return room
+
+    def _drop_room(self) -> None:
+        if self._unwatch_room is not None:
+            self._unwatch_room()
+            self._unwatch_room = None
+        self._feed.stop()
 
     def _detach(self) -> None:
         """Forget the session and room and show the login form (no I/O)."""
@@ -230,10 +264,10 @@ class LoginFlow:
         for remove in self._unwatch:
             remove()
         self._unwatch.clear()
+        self._drop_room()
         self.session = None
         self.room = None
         self.live = False
-        self._feed.stop()
 
     async def _session_lost(self, session: ChatSession) -> None:
         """The session closed under us (not by logout): back to the login form."""

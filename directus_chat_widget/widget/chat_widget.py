@@ -7,6 +7,7 @@
     await chat.send_message("hello")
     await chat.edit_message(chat.messages[-1], "hello, edited")   # your own messages only
     await chat.delete_message(chat.messages[-1])
+    await chat.switch_room("ops")    # chat.room, chat.create_room(name), chat.on_room_change(f)
 
 The widget holds no network code: a session (a :class:`RealtimeSession` by
 default, one per login) does the talking and a :class:`ChatRoom` keeps the
@@ -18,11 +19,11 @@ The work is done by objects the widget composes, one job each:
 logout, and the status they show), :class:`Sending` (``_sending.py``: the
 composer, ``send_message``, Retry and Discard), :class:`Paging`
 (``_paging.py``: older pages), :class:`Editing` (``_editing.py``: Edit and
-Delete), :class:`RoomFeed` (``_room_feed.py``: each room change to the list
-and to ``on_message``/``on_edit``/``on_delete``), :class:`Notice`
-(``_notice.py``: the line that says what went wrong) and :class:`TaskKeeper`
-(``_tasks.py``: the tasks clicks start). The widget itself composes the parts
-and is the public API.
+Delete), :class:`Rooms` (``_rooms.py``: the switcher, switch and create room),
+:class:`RoomFeed` (``_room_feed.py``: each room change to the list and to
+``on_message``/``on_edit``/``on_delete``), :class:`Notice` (``_notice.py``: the
+line that says what went wrong) and :class:`TaskKeeper` (``_tasks.py``: the
+tasks clicks start). The widget itself composes the parts and is the public API.
 
 Threads: everything the browser sends (clicks, submits, typed state) and every
 public coroutine runs on one event loop, the widget's owner (see ``_owner.py``
@@ -43,6 +44,7 @@ import ipywidgets as widgets
 import traitlets
 
 from ..chat.room import DEFAULT_PAGE_SIZE
+from ..chat.rooms import DEFAULT_ROOM
 from ..chat.store import ChatMessage
 from ..config import ChatConfig, load_config
 from ..realtime.session import RealtimeSession, SessionState
@@ -53,12 +55,14 @@ from ._notice import Notice
 from ._owner import OwnerLoop, on_owner_loop
 from ._paging import Paging
 from ._room_feed import RoomFeed
+from ._rooms import RoomCallback, Rooms
 from ._sending import Sending
 from ._signup import Registrar, RestRegistrar, SignupFlow
 from ._tasks import TaskKeeper
 from .login_form import LoginForm
 from .message_form import MessageForm
 from .message_list import DEFAULT_MAX_NODES, MessageList
+from .room_bar import RoomBar
 from .status import StatusBar
 
 __all__ = ["ChatSession", "ChatWidget"]
@@ -71,6 +75,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         url: the Directus URL; None reads ``DIRECTUS_URL`` (environment or ``.env``).
         collection: the messages collection (None: the config's, else ``messages``).
         config: a ready :class:`ChatConfig` instead of ``url``/``collection``.
+        room: the room to show after login (default ``general``).
         session_factory: makes a fresh, logged-out session for each login
             (default: ``RealtimeSession(config)``).
         page_size: messages per history read.
@@ -83,7 +88,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         ConfigError: no ``session_factory`` and no usable URL.
 
     Attributes:
-        status_bar, login_form, message_list, message_form, notice: the parts.
+        status_bar, login_form, room_bar, message_list, message_form, notice: the parts.
         stage: ``"login"`` or ``"chat"``: which parts are shown.
         markdown: the Markdown switch, live (the list follows it).
     """
@@ -97,6 +102,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         collection: str | None = None,
         *,
         config: ChatConfig | None = None,
+        room: str = DEFAULT_ROOM,
         session_factory: SessionFactory | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_nodes: int = DEFAULT_MAX_NODES,
@@ -117,6 +123,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         server_url = config.url if config is not None else None
         self.status_bar = StatusBar()
         self.login_form = LoginForm()
+        self.room_bar = RoomBar()
         self.message_list = MessageList(max_nodes=max_nodes)
         self.message_form = MessageForm()
         self._notice = Notice(server_url)
@@ -124,7 +131,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         super().__init__(markdown=markdown, **kwargs)
         traitlets.dlink((self, "markdown"), (self.message_list, "markdown"))
         self._owner = OwnerLoop()
-        for part in (self.status_bar, self.login_form, self.message_list, self.message_form):
+        for part in self._parts()[:-1]:  # the notice sends nothing
             self._owner.adopt(part)
         self.add_class("dcw-chat")
         self._tasks = TaskKeeper(self._notice.report)
@@ -143,7 +150,9 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             status_bar=self.status_bar,
             message_list=self.message_list,
             message_form=self.message_form,
+            room_name=room,
         )
+        self._rooms = Rooms(self._login, self._tasks, self.room_bar)
         self._sending = Sending(
             self._login,
             self._owner,
@@ -332,6 +341,35 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """
         await self._login.logout()
 
+    @property
+    def room(self) -> str:
+        """The room shown (before login: the one the login opens)."""
+        return self._rooms.name
+
+    @on_owner_loop
+    async def switch_room(self, name: str) -> None:
+        """Show the room ``name``: its latest page, then what arrives in it alone.
+
+        Raises:
+            ValueError: a blank name.  LookupError: no room has that name.
+            RuntimeError: not logged in.  DirectusError: the read failed (nothing changes).
+        """
+        await self._rooms.switch(name)
+
+    @on_owner_loop
+    async def create_room(self, name: str) -> None:
+        """Create the room ``name`` (stripped) and show it.
+
+        Raises:
+            ValueError: blank, too long, or taken (nothing is created).
+            Forbidden, RuntimeError, DirectusError: not allowed; as :meth:`switch_room`.
+        """
+        await self._rooms.create(name)
+
+    def on_room_change(self, callback: RoomCallback) -> Callable[[], None]:
+        """Call ``callback(name)`` each time another room is shown; returns a remover."""
+        return self._rooms.changes.add(callback)
+
     def on_message(
         self, callback: MessageCallback, *, include_own: bool = False
     ) -> Callable[[], None]:
@@ -355,15 +393,13 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
     async def aclose(self) -> None:
         """Close the session quietly (no logout), stop all work and close the widgets."""
         await self._login.aclose()
-        for part in (
-            self.status_bar,
-            self.login_form,
-            self.message_list,
-            self.message_form,
-            self.notice,
-        ):
+        for part in self._parts():
             part.close()
         self.close()
+
+    def _parts(self) -> tuple[Any, ...]:
+        bars = (self.status_bar, self.login_form, self.room_bar)
+        return (*bars, self.message_list, self.message_form, self.notice)
 
     def close(self) -> None:
         """Close the widget; a session still open is closed in the background.
@@ -385,10 +421,12 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
     @traitlets.observe("stage")
     def _stage_changed(self, change: dict[str, Any]) -> None:
         self._layout_for(change["new"])
+        if change["new"] == "chat":  # on the owner: the login that opened the chat runs there
+            self._tasks.spawn(self._rooms.refresh(), "reading the rooms")
 
     def _layout_for(self, stage: str) -> None:
         if stage == "chat":
-            body: tuple[Any, ...] = (self.message_list, self.message_form)
+            body: tuple[Any, ...] = (self.room_bar, self.message_list, self.message_form)
         else:
             body = (self.login_form,)
         self.children = (self.status_bar, *body, self.notice)
