@@ -4,6 +4,20 @@
 :class:`LoginForm` (before login) or a :class:`MessageList` and a
 :class:`MessageForm` (after). The list and the form are anywidgets: plain ES
 modules shipped next to this file, no build step.
+
+What each part of the widget does, the objects ``ChatWidget`` composes::
+
+    _login.py       LoginFlow: the session and room from login to logout, the status shown
+    _signup.py      SignupFlow: whether the server lets people sign up, and signing up
+    _sending.py     Sending: the composer, send_message, Retry and Discard
+    _editing.py     Editing: Edit and Delete on your own messages
+    _paging.py      Paging: older pages
+    _rooms.py       Rooms: the room switcher, switch_room and create_room
+    _room_feed.py   RoomFeed: each room change to the list, on_message/on_edit/on_delete
+    _notice.py      Notice: the line that says what went wrong
+    _tasks.py       TaskKeeper: the tasks clicks start, kept and reported
+    _owner.py       OwnerLoop: every click and every public coroutine on one event loop
+    _markdown.py    Markdown rendering (kernel side); _sanitize.py: the allow-list
 """
 
 from __future__ import annotations

@@ -14,16 +14,8 @@ default, one per login) does the talking and a :class:`ChatRoom` keeps the
 list; the widget renders the room's changes and turns clicks into coroutines,
 started as tasks that are kept and whose failures are shown in the widget.
 
-The work is done by objects the widget composes, one job each:
-:class:`LoginFlow` (``_login.py``: the session and room from login to
-logout, and the status they show), :class:`Sending` (``_sending.py``: the
-composer, ``send_message``, Retry and Discard), :class:`Paging`
-(``_paging.py``: older pages), :class:`Editing` (``_editing.py``: Edit and
-Delete), :class:`Rooms` (``_rooms.py``: the switcher, switch and create room),
-:class:`RoomFeed` (``_room_feed.py``: each room change to the list and to
-``on_message``/``on_edit``/``on_delete``), :class:`Notice` (``_notice.py``: the
-line that says what went wrong) and :class:`TaskKeeper` (``_tasks.py``: the
-tasks clicks start). The widget itself composes the parts and is the public API.
+The work is done by objects the widget composes, one job each (the package
+docstring lists them); the widget itself is the public API.
 
 Threads: everything the browser sends (clicks, submits, typed state) and every
 public coroutine runs on one event loop, the widget's owner (see ``_owner.py``
