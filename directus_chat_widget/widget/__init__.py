@@ -5,7 +5,8 @@
 :class:`MessageForm` (after). The list and the form are anywidgets: plain ES
 modules shipped next to this file, no build step.
 
-What each part of the widget does, the objects ``ChatWidget`` composes::
+What each part of the widget does, the objects ``ChatWidget`` composes
+(``_assembly.py`` makes and wires them)::
 
     _login.py       LoginFlow: the session and room from login to logout, the status shown
     _signup.py      SignupFlow: whether the server lets people sign up, and signing up

@@ -40,22 +40,13 @@ from ..chat.rooms import DEFAULT_ROOM
 from ..chat.store import ChatMessage
 from ..config import ChatConfig, load_config
 from ..realtime.session import RealtimeSession, SessionState
-from ._editing import Editing
-from ._login import ChatSession, LoginFlow, SessionFactory
+from ._assembly import Parts, assemble
+from ._login import ChatSession, SessionFactory
 from ._news import MessageCallback
-from ._notice import Notice
-from ._owner import OwnerLoop, on_owner_loop
-from ._paging import Paging
-from ._room_feed import RoomFeed
-from ._rooms import RoomCallback, Rooms
-from ._sending import Sending
-from ._signup import Registrar, RestRegistrar, SignupFlow
-from ._tasks import TaskKeeper
-from .login_form import LoginForm
-from .message_form import MessageForm
-from .message_list import DEFAULT_MAX_NODES, MessageList
-from .room_bar import RoomBar
-from .status import StatusBar
+from ._owner import on_owner_loop
+from ._rooms import RoomCallback
+from ._signup import Registrar
+from .message_list import DEFAULT_MAX_NODES
 
 __all__ = ["ChatSession", "ChatWidget"]
 
@@ -113,59 +104,28 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self.collection = collection or (config.collection if config else "messages")
         self.page_size = page_size
         server_url = config.url if config is not None else None
-        self.status_bar = StatusBar()
-        self.login_form = LoginForm()
-        self.room_bar = RoomBar()
-        self.message_list = MessageList(max_nodes=max_nodes)
-        self.message_form = MessageForm()
-        self._notice = Notice(server_url)
+        self._parts = parts = Parts.new(max_nodes=max_nodes, url=server_url)
+        self.status_bar, self.login_form = parts.status_bar, parts.login_form
+        self.room_bar, self.message_list = parts.room_bar, parts.message_list
+        self.message_form, self._notice = parts.message_form, parts.notice
         self.notice = self._notice.widget
         super().__init__(markdown=markdown, **kwargs)
         traitlets.dlink((self, "markdown"), (self.message_list, "markdown"))
-        self._owner = OwnerLoop()
-        for part in self._parts()[:-1]:  # the notice sends nothing
-            self._owner.adopt(part)
         self.add_class("dcw-chat")
-        self._tasks = TaskKeeper(self._notice.report)
-        self._feed = RoomFeed(self.message_list, self._notice.show)
-        self._login = LoginFlow(
+        flows = assemble(
+            parts,
             session_factory=session_factory,
             collection=self.collection,
             page_size=page_size,
             url=server_url,
-            owner=self._owner,
-            tasks=self._tasks,
-            notice=self._notice,
-            feed=self._feed,
-            show_stage=self._show_stage,
-            login_form=self.login_form,
-            status_bar=self.status_bar,
-            message_list=self.message_list,
-            message_form=self.message_form,
-            room_name=room,
-        )
-        self._rooms = Rooms(self._login, self._tasks, self.room_bar)
-        self._sending = Sending(
-            self._login,
-            self._owner,
-            self._tasks,
-            self._notice,
-            self.message_form,
-            self.message_list,
-        )
-        if registrar is None and server_url is not None:
-            registrar = RestRegistrar(server_url)
-        self._signup = SignupFlow(
+            room=room,
             registrar=registrar,
-            login=self._login,
-            form=self.login_form,
-            owner=self._owner,
-            tasks=self._tasks,
-            url=server_url,
+            show_stage=self._show_stage,
         )
+        self._owner, self._tasks, self._feed = flows.owner, flows.tasks, flows.feed
+        self._login, self._rooms, self._sending = flows.login, flows.rooms, flows.sending
+        self._signup, self._paging, self._editing = flows.signup, flows.paging, flows.editing
         self._signup.check_soon()
-        self._paging = Paging(self._login, self._tasks, self.message_list)
-        self._editing = Editing(self._login, self._tasks, self._notice, self.message_list)
         self._layout_for(self.stage)
 
     # -- reading -------------------------------------------------------------------
@@ -385,13 +345,9 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
     async def aclose(self) -> None:
         """Close the session quietly (no logout), stop all work and close the widgets."""
         await self._login.aclose()
-        for part in self._parts():
+        for part in self._parts.all():
             part.close()
         self.close()
-
-    def _parts(self) -> tuple[Any, ...]:
-        bars = (self.status_bar, self.login_form, self.room_bar)
-        return (*bars, self.message_list, self.message_form, self.notice)
 
     def close(self) -> None:
         """Close the widget; a session still open is closed in the background.
