@@ -198,6 +198,8 @@ class Connection:
                 tokens = await self.auth.fresh(stale=tokens)
                 link = await self._open()
                 await self._handshake(link, tokens.access_token)
+            if self.closing:  # close() came during the handshake: nothing more on this link
+                raise SessionClosed("the realtime session was closed while connecting")
             self.link = link
             link.tasks = [
                 self.spawn(self._read(link), name=f"dcw-read-{link.number}"),
