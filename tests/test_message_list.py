@@ -8,12 +8,14 @@ enough, since two people may share one.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from directus_chat_widget.store import MessageStore
 from directus_chat_widget.widget import MessageList
+from directus_chat_widget.widget._sources import module_css, module_source
 
 ADA = {"id": "u-ada", "first_name": "Ada", "last_name": "Lovelace"}
 ADA_BYRON = {"id": "u-ada-byron", "first_name": "Ada", "last_name": "Byron"}
@@ -75,3 +77,14 @@ def test_every_way_a_message_goes_out_carries_author_id(
             assert message["author_id"] in {"u-ada", "u-ada-byron"}
     pending = out[1]["messages"][0]
     assert pending["status"] == "pending" and pending["author_id"] == "u-ada" and pending["own"]
+
+
+def test_a_view_module_is_its_main_file_then_its_parts_in_name_order(tmp_path: Path) -> None:
+    (tmp_path / "view.js").write_text("const ROW_PARTS = [];\n")
+    (tmp_path / "view.b.js").write_text("ROW_PARTS.push('b');\n")
+    (tmp_path / "view.a.js").write_text("ROW_PARTS.push('a');\n")
+    (tmp_path / "other.js").write_text("not ours\n")
+    (tmp_path / "view.a.css").write_text(".a {}\n")
+    source = module_source("view", tmp_path)
+    assert source == "const ROW_PARTS = [];\n\nROW_PARTS.push('a');\n\nROW_PARTS.push('b');\n"
+    assert module_css("view", tmp_path) == ".a {}\n"

@@ -12,12 +12,12 @@ module's own, as a theme does in JupyterLab.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
+
+from ._sources import module_css, module_source
 
 __all__ = ["standalone_page"]
 
-_HERE = Path(__file__).parent
 
 _PAGE = """<!doctype html>
 <html>
@@ -46,7 +46,7 @@ function emit(event, ...args) {{
 window.dcw = {{
   sent: [],
   ready: false,
-  deliver: (message) => emit("msg:custom", message, []),
+  deliver: (message, buffers) => emit("msg:custom", message, buffers || []),
   change: (name, value) => {{ state[name] = value; emit(`change:${{name}}`); }},
   drain: () => window.dcw.sent.splice(0),
 }};
@@ -62,7 +62,7 @@ window.dcw.ready = true;
 
 
 def standalone_page(module: str, state: dict[str, Any], *, css: str = "") -> str:
-    """HTML that renders ``widget/<module>.js`` (with its CSS) over ``state``.
+    """HTML that renders ``widget/<module>.js``, its parts and its CSS over ``state``.
 
     Args:
         module: the file's stem, e.g. ``"message_list"`` (its CSS: ``message_list.css``
@@ -70,16 +70,12 @@ def standalone_page(module: str, state: dict[str, Any], *, css: str = "") -> str
         state: the synced traits the view reads (``max_nodes``...).
         css: more style sheet text, placed before the module's own.
     """
-    esm = (_HERE / f"{module}.js").read_text(encoding="utf-8")
-    # The module's style sheets: its own, then any part (message_list.rich.css).
-    sheets = [_HERE / f"{module}.css", *sorted(_HERE.glob(f"{module}.*.css"))]
-    module_css = "\n".join(f.read_text(encoding="utf-8") for f in sheets if f.exists())
     return _PAGE.format(
         title=module,
         extra=css.replace("</", "<\\/"),
-        css=module_css,
+        css=module_css(module),
         # json.dumps quotes the source; "</" is escaped so "</script>" inside it
         # cannot end the script element.
-        esm=json.dumps(esm).replace("</", "<\\/"),
+        esm=json.dumps(module_source(module)).replace("</", "<\\/"),
         state=json.dumps(state).replace("</", "<\\/"),
     )

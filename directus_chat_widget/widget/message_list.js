@@ -29,6 +29,15 @@
 // detached notebook cell) measures as zero, so it goes by what it remembered,
 // and puts the reader back when a resize or visibility observer says it shows
 // again.
+//
+// Row parts: a feature that adds nodes to every message (reactions, replies,
+// attachments) lives in a file of its own, message_list.<feature>.js, which
+// Python appends to this module (widget/_sources.py). At load it registers
+//   ROW_PARTS.push({ build(row, view), fill(row, message, view) })
+// build adds its nodes to row.parts.bubble / row.parts.foot once per row; fill
+// keeps them current each time the row's message changes. `view` gives the
+// part the model, this view's id, its rows and helpers, and `view.handle(type,
+// fn)` routes a custom message type of the part's own to it as fn(msg, buffers).
 
 const STATUSES = new Set(["sent", "pending", "failed"]);
 const NEAR_BOTTOM_PX = 48;
@@ -37,6 +46,8 @@ const GROUP_GAP_MS = 10 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const COPY_NOTE_MS = 2000;
 // KaTeX is loaded once per page, whichever chat asks first: its slot is global.
+const ROW_PARTS = [];
+
 const KATEX_SLOT = Symbol.for("directus-chat-widget.katex");
 const KATEX_OPTIONS = {
   throwOnError: false, // a typo shows as red TeX, not an exception
@@ -225,6 +236,17 @@ function render({ model, el }) {
   // Where the reader was when the view could last be measured.
   let follow = true; // at the bottom
   let spot = null; // else {key, offset}: the top message and its distance from the top
+  const handlers = new Map(); // a row part's own custom message types
+  // What a row part may use of this view (see "Row parts" above).
+  const view = {
+    model,
+    viewId,
+    rows,
+    scroller,
+    element,
+    snippet,
+    handle: (type, fn) => handlers.set(type, fn),
+  };
 
   // -- rendering one message ---------------------------------------------------
 
@@ -264,7 +286,9 @@ function render({ model, el }) {
       discard.disabled = true;
       model.send({ type: "discard", key: message.key });
     });
-    const parts = { day, author, time, text, stateText, retry, discard, edited, edit, remove };
+    const parts = {
+      day, bubble, author, time, text, stateText, retry, discard, foot, edited, edit, remove,
+    };
     const row = {
       node, parts, data: null, ms: null, start: true, dayStart: true, shown: null, editor: null,
     };
@@ -283,6 +307,7 @@ function render({ model, el }) {
       if (event.key === "Escape") unconfirm(remove);
     });
     rows.set(message.key, row);
+    for (const part of ROW_PARTS) part.build(row, view);
     fill(row, message);
     return row;
   }
@@ -339,6 +364,7 @@ function render({ model, el }) {
     parts.edit.setAttribute("aria-label", `Edit “${snippet(text)}”`);
     parts.remove.setAttribute("aria-label", `Delete “${snippet(text)}”`);
     if (!mine && row.editor) closeEditor(row, false);
+    for (const part of ROW_PARTS) part.fill(row, message, view);
     paint(row);
     if (before && (before.author_id !== message.author_id || before.time !== message.time)) {
       touch(row.node);
@@ -712,11 +738,15 @@ function render({ model, el }) {
     root.style.setProperty("--dcw-list-height", model.get("height") || "360px");
   }
 
-  function onCustom(msg) {
+  function onCustom(msg, buffers) {
     if (!msg || typeof msg !== "object" || typeof msg.type !== "string") return;
     if (msg.view != null && msg.view !== viewId) return; // another view's answer
     if (msg.type === "katex") {
       installKatex(msg);
+      return;
+    }
+    if (handlers.has(msg.type)) {
+      handlers.get(msg.type)(msg, buffers || []);
       return;
     }
     if ("first" in msg) storeFirst = msg.first;

@@ -48,7 +48,6 @@ off, and then the view shows ``text`` as text, as ever.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -58,11 +57,10 @@ from .._callbacks import CallbackList
 from ..chat.store import UNKNOWN_AUTHOR, ChatMessage, StoreChange
 from ._katex import katex_assets
 from ._markdown import RenderCache
+from ._sources import module_css, module_source
 
 __all__ = ["DEFAULT_MAX_NODES", "MessageList", "first_name"]
 
-
-_HERE = Path(__file__).parent
 
 DEFAULT_MAX_NODES = 500
 # A message being confirmed or retried is found near its new index; look this
@@ -104,12 +102,10 @@ class MessageList(anywidget.AnyWidget):
             text (False); switching it restarts every view.
     """
 
-    _esm = _HERE / "message_list.js"
-    # The list's own style, the rendered Markdown's (code, tables, math), editing's.
-    _css = "\n".join(
-        (_HERE / name).read_text(encoding="utf-8")
-        for name in ("message_list.css", "message_list.rich.css", "message_list.edit.css")
-    )
+    # The main module and its row parts (message_list.*.js); the list's own
+    # style, the rendered Markdown's (code, tables, math), editing's and the parts'.
+    _esm = module_source("message_list")
+    _css = module_css("message_list")
 
     max_nodes = traitlets.Int(DEFAULT_MAX_NODES).tag(sync=True)
     empty_text = traitlets.Unicode("No messages yet.").tag(sync=True)
