@@ -22,9 +22,11 @@ import pytest
 from ipywidgets.widgets.widget import _instances
 from support import FAKE_ROOM, TIMEOUT, LoopThread, fake_filter
 
+from directus_chat_widget.chat import Presence
 from directus_chat_widget.errors import (
     ConfigError,
     EmailTaken,
+    Forbidden,
     InvalidCredentials,
     RegistrationClosed,
     RegistrationRefused,
@@ -128,6 +130,8 @@ class FakeSession:
             raise self.server.read_error
         if collection == "rooms":
             return [dict(FAKE_ROOM)]
+        if collection == "presence":  # as a server without presence rows answers
+            raise Forbidden("no collection presence here", code="FORBIDDEN")
         query = query or {}
         bound = fake_filter(query).get("id", {}).get("_lt")
         rows = [r for r in self.server.rows if bound is None or r["id"] < bound]
@@ -508,7 +512,10 @@ async def test_login_shows_the_latest_page_and_who_is_logged_in(
         server.store(f"old {n}", GRACE)
     await logged_in(chat)
     assert [m.content for m in chat.messages] == [f"old {n}" for n in range(15, 25)]
-    assert chat.children[1:4] == (chat.room_bar, chat.message_list, chat.message_form)
+    shown = (chat.room_bar, chat.message_list, chat.presence_bar, chat.message_form)
+    assert chat.children[1:5] == shown
+    await chat.settle()  # presence is tried, refused by this server, and left out
+    assert not chat.presence_bar.active and chat.presence == Presence() and not chat.last_error
     assert chat.room == chat.room_bar.current == "general"
     await chat.settle()  # the switcher's list of rooms is read after login
     assert chat.room_bar.rooms == ["general"]

@@ -3,8 +3,10 @@
 ChatRoom       (room.py)   subscribes, pages history, sends optimistically
 MessageStore   (store.py)  the ordered, de-duplicated list; StoreChange deltas
 rooms          (rooms.py)  find, list and create rooms; each message is in one
+RoomPresence   (presence.py) who is online in a room and typing (rows judged by age)
 """
 
+from .presence import Presence, PresenceTiming, PresentUser, RoomPresence
 from .room import (
     DEFAULT_MAX_LENGTH,
     DEFAULT_PAGE_SIZE,
@@ -26,7 +28,11 @@ __all__ = [
     "ChatRoom",
     "MessageStatus",
     "MessageStore",
+    "Presence",
+    "PresenceTiming",
+    "PresentUser",
     "Room",
+    "RoomPresence",
     "SessionLike",
     "StoreChange",
     "SubscriptionEventLike",

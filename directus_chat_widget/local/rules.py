@@ -10,6 +10,15 @@ The rules, as Directus permissions (``$CURRENT_USER`` is the logged-in user)::
       directus_users  read     id, first_name, last_name   of users who hold this policy
       rooms           read     id, name, client_uid
       rooms           create   name, client_uid
+      presence        read     id, key, room, typing, client_uid, user_created,
+                               date_created, date_updated
+      presence        create   key, room, typing, client_uid   if key starts with $CURRENT_USER
+      presence        update   typing               where user_created = $CURRENT_USER
+      presence        delete                        where user_created = $CURRENT_USER
+
+    Presence rows (one per user and room, see :mod:`.presence`) are written
+    by their own user only; the key check keeps anyone from taking the key
+    of another user's row before they do.
 
     Rooms are never renamed or deleted by chat users: a room is shared, so a
     rename would move everyone's conversation and a delete would orphan
@@ -38,6 +47,9 @@ __all__ = [
     "MESSAGES",
     "MESSAGE_CREATE_FIELDS",
     "MESSAGE_UPDATE_FIELDS",
+    "PRESENCE",
+    "PRESENCE_CREATE_FIELDS",
+    "PRESENCE_FIELDS",
     "ROOMS",
     "ROOM_CREATE_FIELDS",
     "ROOM_FIELDS",
@@ -63,12 +75,28 @@ MESSAGE_CREATE_FIELDS = ("content", "client_uid", "room")
 ROOM_FIELDS = ("id", "name", "client_uid")
 ROOM_CREATE_FIELDS = ("name", "client_uid")
 MESSAGE_UPDATE_FIELDS = ("content",)
+PRESENCE_FIELDS = (
+    "id",
+    "key",
+    "room",
+    "typing",
+    "client_uid",
+    "user_created",
+    "date_created",
+    "date_updated",
+)
+# client_uid, as on messages and rooms: the session makes every create exactly-once.
+PRESENCE_CREATE_FIELDS = ("key", "room", "typing", "client_uid")
+# A row's key is "<user id>@<room id>": it must be the creator's own.
+_OWN_KEY: dict[str, Any] = {"key": {"_starts_with": "$CURRENT_USER"}}
 _OWN: dict[str, Any] = {"user_created": {"_eq": "$CURRENT_USER"}}
 _OWN_TEXT = "own messages only (user_created = $CURRENT_USER)"
+_OWN_ROWS_TEXT = "own rows only (user_created = $CURRENT_USER)"
 _MEMBERS_TEXT = f"only users holding the {CHAT_POLICY_NAME} policy"
 MESSAGES = "messages"
 USERS = "directus_users"
 ROOMS = "rooms"
+PRESENCE = "presence"
 # The (collection, action) pairs whose rules the kit decides, on both policies.
 MANAGED = (
     (MESSAGES, "read"),
@@ -80,6 +108,10 @@ MANAGED = (
     (ROOMS, "create"),
     (ROOMS, "update"),
     (ROOMS, "delete"),
+    (PRESENCE, "read"),
+    (PRESENCE, "create"),
+    (PRESENCE, "update"),
+    (PRESENCE, "delete"),
 )
 
 
@@ -96,6 +128,7 @@ class Rule:
     rows: Mapping[str, Any] | None = None
     without: str = ""
     rows_text: str = ""  # ``rows`` for people, in reports
+    validation: Mapping[str, Any] | None = None  # what a written row must hold
 
     def describe(self) -> str:
         text = _describe(self.collection, self.action, self.fields)
@@ -152,6 +185,24 @@ def chat_rules(chat_policy: str) -> tuple[Rule, ...]:
         ),
         Rule(ROOMS, "read", ROOM_FIELDS, without="chat users see no rooms"),
         Rule(ROOMS, "create", ROOM_CREATE_FIELDS, without="chat users cannot open rooms"),
+        *_presence_rules(),
+    )
+
+
+def _presence_rules() -> tuple[Rule, ...]:
+    nobody = "nobody is shown online or typing"
+    return (
+        Rule(PRESENCE, "read", PRESENCE_FIELDS, without=nobody),
+        Rule(
+            PRESENCE,
+            "create",
+            PRESENCE_CREATE_FIELDS,
+            without=nobody,
+            rows_text="under the user's own key only",
+            validation=_OWN_KEY,
+        ),
+        Rule(PRESENCE, "update", ("typing",), _OWN, without=nobody, rows_text=_OWN_ROWS_TEXT),
+        Rule(PRESENCE, "delete", ("*",), _OWN, without=nobody, rows_text=_OWN_ROWS_TEXT),
     )
 
 
@@ -190,15 +241,17 @@ def row_matches(row: Mapping[str, Any], rule: Rule) -> bool:
         return False
     rows = row.get("permissions")
     same_rows = (_empty(rows) and _empty(rule.rows)) or rows == rule.rows
-    return same_rows and _empty(row.get("validation")) and _empty(row.get("presets"))
+    checks = row.get("validation")
+    same_checks = (_empty(checks) and _empty(rule.validation)) or checks == rule.validation
+    return same_rows and same_checks and _empty(row.get("presets"))
 
 
 def row_body(rule: Rule) -> dict[str, Any]:
-    """What a permission row holds for ``rule`` (no validation, no presets)."""
+    """What a permission row holds for ``rule`` (no presets)."""
     return {
         "fields": list(rule.fields),
         "permissions": dict(rule.rows) if rule.rows else None,
-        "validation": None,
+        "validation": dict(rule.validation) if rule.validation else None,
         "presets": None,
     }
 

@@ -15,6 +15,7 @@ What each part of the widget does, the objects ``ChatWidget`` composes
     _paging.py      Paging: older pages
     _rooms.py       Rooms: the room switcher, switch_room and create_room
     _room_feed.py   RoomFeed: each room change to the list, on_message/on_edit/on_delete
+    _presence.py    PresenceFlow: who is online and typing in the room shown (presence_bar.py)
     _notice.py      Notice: the line that says what went wrong
     _tasks.py       TaskKeeper: the tasks clicks start, kept and reported
     _owner.py       OwnerLoop: every click and every public coroutine on one event loop

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
+from ..chat.presence import PresenceTiming
 from ._editing import Editing
 from ._login import LoginFlow, SessionFactory
 from ._notice import Notice
 from ._owner import OwnerLoop
 from ._paging import Paging
+from ._presence import PresenceFlow
 from ._room_feed import RoomFeed
 from ._rooms import Rooms
 from ._sending import Sending
@@ -25,6 +27,7 @@ from ._tasks import TaskKeeper
 from .login_form import LoginForm
 from .message_form import MessageForm
 from .message_list import MessageList
+from .presence_bar import PresenceBar
 from .room_bar import RoomBar
 from .status import StatusBar
 
@@ -41,16 +44,22 @@ class Parts:
     message_list: MessageList
     message_form: MessageForm
     notice: Notice
+    presence_bar: PresenceBar
 
     @classmethod
     def new(cls, *, max_nodes: int, url: str | None) -> Parts:
         lists = MessageList(max_nodes=max_nodes)
-        return cls(StatusBar(), LoginForm(), RoomBar(), lists, MessageForm(), Notice(url))
+        parts = (StatusBar(), LoginForm(), RoomBar(), lists, MessageForm(), Notice(url))
+        return cls(*parts, PresenceBar())
 
     def all(self) -> tuple[widgets.Widget, ...]:
         """Every part, the notice's widget last."""
-        shown = (self.status_bar, self.login_form, self.room_bar)
+        shown = (self.status_bar, self.login_form, self.room_bar, self.presence_bar)
         return (*shown, self.message_list, self.message_form, self.notice.widget)
+
+    def chat_stage(self) -> tuple[widgets.Widget, ...]:
+        """The parts shown while chatting, top to bottom (the status bar and notice frame them)."""
+        return (self.room_bar, self.message_list, self.presence_bar, self.message_form)
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class Flows:
     signup: SignupFlow
     paging: Paging
     editing: Editing
+    presence: PresenceFlow
 
 
 def assemble(
@@ -78,8 +88,12 @@ def assemble(
     room: str,
     registrar: Registrar | None,
     show_stage: Callable[[str], None],
+    presence: PresenceTiming | bool = True,
 ) -> Flows:
-    """The flows of one ChatWidget, every part adopted by its owner loop."""
+    """The flows of one ChatWidget, every part adopted by its owner loop.
+
+    ``presence``: True for the default :class:`PresenceTiming`, False for none.
+    """
     owner = OwnerLoop()
     for part in parts.all()[:-1]:  # the notice sends nothing
         owner.adopt(part)
@@ -107,6 +121,9 @@ def assemble(
     signup = SignupFlow(
         registrar=registrar, login=login, form=parts.login_form, owner=owner, tasks=tasks, url=url
     )
+    timing = PresenceTiming() if presence is True else presence or None
+    following = PresenceFlow(tasks, parts.presence_bar, parts.message_form, timing)
+    login.watchers.append(following)
     return Flows(
         owner=owner,
         tasks=tasks,
@@ -117,4 +134,5 @@ def assemble(
         signup=signup,
         paging=Paging(login, tasks, parts.message_list),
         editing=Editing(login, tasks, notice, parts.message_list),
+        presence=following,
     )

@@ -32,7 +32,7 @@ from .message_form import MessageForm
 from .message_list import MessageList
 from .status import StatusBar, display_name
 
-__all__ = ["ChatSession", "LoginFlow", "SessionFactory"]
+__all__ = ["ChatSession", "LoginFlow", "RoomWatcher", "SessionFactory"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,15 @@ class ChatSession(SessionLike, Protocol):
 
 
 SessionFactory = Callable[[], ChatSession]
+
+
+class RoomWatcher(Protocol):
+    """What follows the room shown (presence): told of each room shown, and of leaving."""
+
+    def shown(self, session: ChatSession, room: ChatRoom) -> None: ...
+
+    async def leave(self) -> None:
+        """Before the room and the session close (logout, close): never raises."""
 
 
 class LoginFlow:
@@ -113,6 +122,7 @@ class LoginFlow:
         self._logging_in = False
         self._leaving = False
         self._email = ""
+        self.watchers: list[RoomWatcher] = []
         login_form.on_submit(self._on_submit)
         status_bar.on_logout(self._on_logout)
         status_bar.on_reconnect(self._on_reconnect)
@@ -172,6 +182,7 @@ class LoginFlow:
         try:
             self._detach()
             await self._tasks.cancel_all()
+            await self._leave_watchers()
             if room is not None:
                 await room.close()
             if session is not None:
@@ -195,7 +206,19 @@ class LoginFlow:
         except RuntimeError:
             logger.debug("no event loop to close the session on; it ends with the process")
         else:
-            self._tasks.spawn(_close_quietly(room, session), "closing the session")
+            self._tasks.spawn(self._close_all(room, session), "closing the session")
+
+    async def _close_all(self, room: ChatRoom | None, session: ChatSession) -> None:
+        await self._leave_watchers()
+        await _close_quietly(room, session)
+
+    async def _leave_watchers(self) -> None:
+        for watcher in self.watchers:
+            await watcher.leave()
+
+    def _tell_shown(self, session: ChatSession, room: ChatRoom) -> None:
+        for watcher in self.watchers:
+            watcher.shown(session, room)
 
     # -- opening and dropping ---------------------------------------------------------
 
@@ -219,6 +242,7 @@ class LoginFlow:
             raise
         self._feed.start(room.messages)
         self.live = True
+        self._tell_shown(session, room)
         self._notice.show(None)
         self._show_stage("chat")
         self.show_state()
@@ -243,6 +267,7 @@ class LoginFlow:
         self._list.reset(room.messages, has_older=room.has_older)
         self._unwatch_room = room.on_change(self._on_change)
         self._feed.start(room.messages)
+        self._tell_shown(self.session, room)
         await old.close()
         return room
 
@@ -276,6 +301,7 @@ class LoginFlow:
         room = self.room
         self._detach()
         self._login_form.show_error("The session was closed; please log in again.")
+        await self._leave_watchers()
         if room is not None:
             await room.close()
 

@@ -8,6 +8,7 @@
     await chat.edit_message(chat.messages[-1], "hello, edited")   # your own messages only
     await chat.delete_message(chat.messages[-1])
     await chat.switch_room("ops")    # chat.room, chat.create_room(name), chat.on_room_change(f)
+    chat.presence.online             # who is in the room now; chat.on_presence(f) when it changes
 
 The widget holds no network code: a session (a :class:`RealtimeSession` by
 default, one per login) does the talking and a :class:`ChatRoom` keeps the
@@ -35,6 +36,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from ..chat.presence import Presence, PresenceTiming
 from ..chat.room import DEFAULT_PAGE_SIZE
 from ..chat.rooms import DEFAULT_ROOM
 from ..chat.store import ChatMessage
@@ -44,6 +46,7 @@ from ._assembly import Parts, assemble
 from ._login import ChatSession, SessionFactory
 from ._news import MessageCallback
 from ._owner import on_owner_loop
+from ._presence import PresenceCallback
 from ._rooms import RoomCallback
 from ._signup import Registrar
 from .message_list import DEFAULT_MAX_NODES
@@ -66,6 +69,8 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         markdown: render messages as (sanitized) Markdown; False shows raw text.
         registrar: where sign-up goes (default: the URL's Directus; none
             without a URL); the form offers it only when the server allows it.
+        presence: show who is online and typing, and tell the others (True);
+            a :class:`PresenceTiming` to tune it; False writes and shows none.
 
     Raises:
         ConfigError: no ``session_factory`` and no usable URL.
@@ -91,6 +96,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         max_nodes: int = DEFAULT_MAX_NODES,
         markdown: bool = True,
         registrar: Registrar | None = None,
+        presence: PresenceTiming | bool = True,
         **kwargs: Any,
     ) -> None:
         if session_factory is None:
@@ -108,6 +114,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self.status_bar, self.login_form = parts.status_bar, parts.login_form
         self.room_bar, self.message_list = parts.room_bar, parts.message_list
         self.message_form, self._notice = parts.message_form, parts.notice
+        self.presence_bar = parts.presence_bar
         self.notice = self._notice.widget
         super().__init__(markdown=markdown, **kwargs)
         traitlets.dlink((self, "markdown"), (self.message_list, "markdown"))
@@ -121,10 +128,12 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             room=room,
             registrar=registrar,
             show_stage=self._show_stage,
+            presence=presence,
         )
         self._owner, self._tasks, self._feed = flows.owner, flows.tasks, flows.feed
         self._login, self._rooms, self._sending = flows.login, flows.rooms, flows.sending
         self._signup, self._paging, self._editing = flows.signup, flows.paging, flows.editing
+        self._presence = flows.presence
         self._signup.check_soon()
         self._layout_for(self.stage)
 
@@ -322,6 +331,15 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         """Call ``callback(name)`` each time another room is shown; returns a remover."""
         return self._rooms.changes.add(callback)
 
+    @property
+    def presence(self) -> Presence:
+        """Who is online in the room shown (you too) and who is typing; empty when logged out."""
+        return self._presence.current
+
+    def on_presence(self, callback: PresenceCallback) -> Callable[[], None]:
+        """Call ``callback(presence)`` when someone comes, goes, starts or stops typing."""
+        return self._presence.changes.add(callback)
+
     def on_message(
         self, callback: MessageCallback, *, include_own: bool = False
     ) -> Callable[[], None]:
@@ -374,7 +392,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
 
     def _layout_for(self, stage: str) -> None:
         if stage == "chat":
-            body: tuple[Any, ...] = (self.room_bar, self.message_list, self.message_form)
+            body: tuple[Any, ...] = self._parts.chat_stage()
         else:
             body = (self.login_form,)
         self.children = (self.status_bar, *body, self.notice)

@@ -12,6 +12,8 @@
 // JupyterLab as shortcuts.
 
 const MAX_ROWS = 8;
+// Typing is told to the kernel at most this often (it writes far less often).
+const TYPING_EVERY_MS = 1000;
 
 function render({ model, el }) {
   const form = document.createElement("form");
@@ -82,6 +84,16 @@ function render({ model, el }) {
     showCount();
   }
 
+  // "typing" while there is text, at most once a second; "stopped" once, when emptied.
+  let typingToldAt = 0;
+  function tellTyping() {
+    const active = input.value.trim() !== "";
+    const now = Date.now();
+    if (active ? now - typingToldAt < TYPING_EVERY_MS : typingToldAt === 0) return;
+    typingToldAt = active ? now : 0;
+    model.send({ type: "typing", active });
+  }
+
   function send() {
     if (model.get("disabled")) return;
     const text = input.value;
@@ -91,6 +103,7 @@ function render({ model, el }) {
       return;
     }
     model.send({ type: "submit", text });
+    typingToldAt = 0; // the send ends the typing; the next key says so again
     input.value = "";
     grow();
     showCount();
@@ -113,6 +126,7 @@ function render({ model, el }) {
   function onInput() {
     grow();
     showCount();
+    tellTyping();
   }
 
   let wasDisabled = Boolean(model.get("disabled"));

@@ -1,7 +1,10 @@
 """MessageForm: the composer. A growing text area and a Send button.
 
 Enter sends, Shift+Enter adds a line, blank text is ignored, and text over
-``max_length`` is refused with a message in the browser (never cut).
+``max_length`` is refused with a message in the browser (never cut). While
+the reader types, the browser says so at most once a second, and once when
+the box is emptied (``on_typing``): what is written to the server is
+throttled again in the kernel (see ``chat/_typing.py``).
 
 A small anywidget rather than ``ipywidgets.Text`` + ``Button``: the browser
 puts the text in the custom message that says "send", so the kernel can never
@@ -26,6 +29,7 @@ __all__ = ["MessageForm"]
 _HERE = Path(__file__).parent
 
 SubmitCallback = Callable[[str], None]
+TypingCallback = Callable[[bool], None]
 
 
 class MessageForm(anywidget.AnyWidget):
@@ -48,6 +52,7 @@ class MessageForm(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._callbacks: CallbackList[[str]] = CallbackList("a message form callback")
+        self._typing: CallbackList[[bool]] = CallbackList("a message form typing callback")
         self.on_msg(self._on_frontend_msg)
 
     def on_submit(self, callback: SubmitCallback) -> Callable[[], None]:
@@ -57,6 +62,10 @@ class MessageForm(anywidget.AnyWidget):
             a function that removes the callback.
         """
         return self._callbacks.add(callback)
+
+    def on_typing(self, callback: TypingCallback) -> Callable[[], None]:
+        """Call ``callback(True)`` while the reader types, ``callback(False)`` once it empties."""
+        return self._typing.add(callback)
 
     def submit(self, text: str) -> bool:
         """Submit ``text`` as if typed and sent in the browser.
@@ -71,7 +80,11 @@ class MessageForm(anywidget.AnyWidget):
         return True
 
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict) or content.get("type") != "submit":
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "typing" and not self.disabled:
+            self._typing(content.get("active") is True)
+        if content.get("type") != "submit":
             return  # anywidget's own messages (commands) share this channel
         text = content.get("text")
         if isinstance(text, str):
