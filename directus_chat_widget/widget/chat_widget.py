@@ -76,7 +76,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         ConfigError: no ``session_factory`` and no usable URL.
 
     Attributes:
-        status_bar, login_form, room_bar, message_list, message_form, notice: the parts.
+        status_bar, login_form, room_bar, message_list, presence_bar, message_form, notice: parts.
         stage: ``"login"`` or ``"chat"``: which parts are shown.
         markdown: the Markdown switch, live (the list follows it).
     """
