@@ -237,6 +237,11 @@ def names(presence: RoomPresence) -> list[str]:
     return [user.short_name for user in presence.current.online]
 
 
+async def new_room(login: SessionFactory, user: DemoUser) -> str:
+    """A room of the test's own, made by ``user``: nobody else's presence is in it."""
+    return (await create_room(await login(user), room_name())).name
+
+
 async def in_room(
     login: SessionFactory, user: DemoUser, room: str, timing: PresenceTiming = STEADY
 ) -> RoomPresence:
@@ -250,8 +255,7 @@ async def test_two_users_see_each_other_and_typing_shows_and_clears(
     login: SessionFactory, demo_users: list[DemoUser]
 ) -> None:
     ada_user, grace_user = demo_users
-    room = room_name()
-    await create_room(await login(ada_user), room)
+    room = await new_room(login, ada_user)
     ada = await in_room(login, ada_user, room)
     grace = await in_room(login, grace_user, room)
     seen: list[Presence] = []
@@ -280,8 +284,7 @@ async def test_two_users_see_each_other_and_typing_shows_and_clears(
 async def test_leaving_is_seen_at_once_and_the_row_is_gone(
     login: SessionFactory, demo_users: list[DemoUser], directus: LocalDirectus
 ) -> None:
-    room = room_name()
-    await create_room(await login(demo_users[0]), room)
+    room = await new_room(login, demo_users[0])
     ada = await in_room(login, demo_users[0], room)
     grace = await in_room(login, demo_users[1], room)
     try:
@@ -302,10 +305,7 @@ async def test_leaving_is_seen_at_once_and_the_row_is_gone(
 async def test_presence_in_one_room_is_not_shown_in_another(
     login: SessionFactory, demo_users: list[DemoUser]
 ) -> None:
-    ada_session = await login(demo_users[0])
-    first, second = room_name(), room_name()
-    await create_room(ada_session, first)
-    await create_room(ada_session, second)
+    first, second = await new_room(login, demo_users[0]), await new_room(login, demo_users[0])
     ada = await in_room(login, demo_users[0], first)
     grace = await in_room(login, demo_users[1], second)
     ada_there = await in_room(login, demo_users[0], second)  # after Grace: its event comes last
@@ -325,8 +325,7 @@ async def test_the_server_refuses_writes_to_someone_elses_row(
     login: SessionFactory, demo_users: list[DemoUser], directus: LocalDirectus
 ) -> None:
     ada_user, grace_user = demo_users
-    room = room_name()
-    made = await create_room(await login(ada_user), room)
+    room = await new_room(login, ada_user)
     ada = await in_room(login, ada_user, room)
     grace = await login(grace_user)
     try:
@@ -357,7 +356,7 @@ async def test_the_server_refuses_writes_to_someone_elses_row(
             f"/items/presence?filter[key][_starts_with]={ada_id}&fields=key,user_created",
         )
         assert all(r["user_created"] == ada_id for r in stored)
-        assert f"{ada_id}@{made.id}" in [r["key"] for r in stored]
+        assert f"{ada_id}@{ada.room.id}" in [r["key"] for r in stored]
     finally:
         await ada.close()
 
@@ -394,8 +393,7 @@ async def test_a_killed_kernel_expires_by_timestamp_while_its_row_stays(
     login: SessionFactory, demo_users: list[DemoUser], directus: LocalDirectus
 ) -> None:
     ada_user, grace_user = demo_users
-    room = room_name()
-    await create_room(await login(grace_user), room)
+    room = await new_room(login, grace_user)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from test_presence import new_room
 from test_rooms import room_name
 from test_session import SessionFactory, login, marker, wait_until
 from test_session_faults import admin_request
 
-from directus_chat_widget.chat import Presence, PresenceTiming, create_room
+from directus_chat_widget.chat import Presence, PresenceTiming
 from directus_chat_widget.local import DemoUser, LocalDirectus
 from directus_chat_widget.widget import ChatWidget
 
@@ -42,8 +43,7 @@ async def test_two_widgets_show_who_is_online_and_typing_and_who_left(
     directus: LocalDirectus, demo_users: list[DemoUser], login: SessionFactory
 ) -> None:
     ada_user, grace_user = demo_users
-    room = room_name()
-    await create_room(await login(ada_user), room)
+    room = await new_room(login, ada_user)
     ada = ChatWidget(directus.url, room=room, presence=STEADY)
     grace = ChatWidget(directus.url, room=room, presence=STEADY)
     told: list[Presence] = []
@@ -100,12 +100,11 @@ async def test_two_widgets_show_who_is_online_and_typing_and_who_left(
 async def test_presence_off_writes_nothing_and_shows_nothing(
     directus: LocalDirectus, demo_users: list[DemoUser], login: SessionFactory
 ) -> None:
-    room = room_name()
-    await create_room(await login(demo_users[0]), room)
+    room = await new_room(login, demo_users[0])
     chat = ChatWidget(directus.url, room=room, presence=False)
     try:
         await chat.login(demo_users[0].email, demo_users[0].password)
-        from_browser(chat, {"type": "typing", "active": True})
+        chat.message_form.report_typing()  # as a bot would, from code
         await chat.settle()
         assert chat.presence == Presence() and not chat.presence_bar.active
         rows = await admin_request(

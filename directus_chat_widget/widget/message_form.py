@@ -67,6 +67,15 @@ class MessageForm(anywidget.AnyWidget):
         """Call ``callback(True)`` while the reader types, ``callback(False)`` once it empties."""
         return self._typing.add(callback)
 
+    def report_typing(self, active: bool = True) -> None:
+        """Say the reader is typing (or stopped), as keys in the browser's box do.
+
+        A bot can show "… is typing" while it works; the presence it reaches
+        throttles the writes. Ignored while the form is disabled.
+        """
+        if not self.disabled:
+            self._typing(active)
+
     def submit(self, text: str) -> bool:
         """Submit ``text`` as if typed and sent in the browser.
 
@@ -82,8 +91,8 @@ class MessageForm(anywidget.AnyWidget):
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
             return
-        if content.get("type") == "typing" and not self.disabled:
-            self._typing(content.get("active") is True)
+        if content.get("type") == "typing":
+            self.report_typing(content.get("active") is True)
         if content.get("type") != "submit":
             return  # anywidget's own messages (commands) share this channel
         text = content.get("text")
