@@ -9,7 +9,8 @@ with an admin token, against any Directus (not only the local one):
   ``client_uid`` (unique string the client sets on each create, so a create
   resent after a lost reply is never stored twice), and ``room`` (see
   :mod:`.rooms`: every message belongs to one room; an old folder's
-  messages move into ``general``);
+  messages move into ``general``), and ``attachment`` (see
+  :mod:`.attachments`: a file, uploaded into the ``Chat attachments`` folder);
 - the policy ``Chat user`` and what it and the Public policy may do (see
   :mod:`.rules`): chat users read, post, and edit or delete only their own
   messages; the public gets nothing unless ``public_read`` asks for reading;
@@ -27,7 +28,7 @@ access is never widened to make it fit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -41,7 +42,9 @@ from .access import (
     move_public_users,
     public_policy_id,
 )
+from .attachments import ensure_attachments
 from .fields import client_uid_field, filled_field, id_field
+from .file_rules import FILES, chat_file_rules, is_chat_file_rule, public_file_rules
 from .guard import guard_missing
 from .permissions import apply_rules
 from .registration import ensure_chat_role, set_registration
@@ -190,18 +193,31 @@ async def apply_chat_schema(
     async with DirectusRest(url) as rest:
         await _ensure_collection(rest, admin_token, report)
         await ensure_rooms(rest, admin_token, report)
+        folder = await ensure_attachments(rest, admin_token, report)
         if collection_only:
             return report
         public = await public_policy_id(rest, admin_token)
         chat = await chat_policy_id(rest, admin_token, report)
         # Public first: whatever it must lose goes before anything is granted.
         asked = [
-            ("public", public, public_rules(chat, public_read=public_read)),
-            ("chat user", chat, chat_rules(chat)),
+            (
+                "public",
+                public,
+                public_rules(chat, public_read=public_read)
+                + public_file_rules(folder, public_read=public_read),
+            ),
+            ("chat user", chat, chat_rules(chat) + chat_file_rules(folder)),
         ]
+
+        def foreign(row: Mapping[str, Any]) -> bool:  # the public's file rules of other apps
+            return row["collection"] == FILES and not is_chat_file_rule(row, folder)
+
         refused: list[Refusal] = []
         for label, policy, rules in asked:
-            refused += await apply_rules(rest, admin_token, policy, label, rules, report)
+            others = foreign if policy == public else None
+            refused += await apply_rules(
+                rest, admin_token, policy, label, rules, report, foreign=others
+            )
         await move_public_users(rest, admin_token, public, chat, report)
         if registration is not None:
             role = await ensure_chat_role(rest, admin_token, chat, report)
