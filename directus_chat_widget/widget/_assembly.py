@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
+from ._attachments import AttachmentServer
 from ._editing import Editing
 from ._login import LoginFlow, SessionFactory
 from ._notice import Notice
@@ -66,6 +67,7 @@ class Flows:
     signup: SignupFlow
     paging: Paging
     editing: Editing
+    attachments: AttachmentServer
 
 
 def assemble(
@@ -78,6 +80,7 @@ def assemble(
     room: str,
     registrar: Registrar | None,
     show_stage: Callable[[str], None],
+    max_attachment_bytes: Callable[[], int],
 ) -> Flows:
     """The flows of one ChatWidget, every part adopted by its owner loop."""
     owner = OwnerLoop()
@@ -117,4 +120,5 @@ def assemble(
         signup=signup,
         paging=Paging(login, tasks, parts.message_list),
         editing=Editing(login, tasks, notice, parts.message_list),
+        attachments=AttachmentServer(login, tasks, parts.message_list, max_attachment_bytes),
     )
