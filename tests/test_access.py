@@ -193,6 +193,8 @@ def test_public_read_is_opt_in_read_only_and_can_be_taken_back(
         "public read on directus_users (id, first_name, last_name), "
         f"only users holding the {CHAT_POLICY_NAME} policy",
         "public read on rooms (id, name, client_uid)",
+        "public read on directus_files (id, filename_download, type, filesize, width, height), "
+        "chat folder files attached to a message",
     ]
     assert not opened.modified and not opened.removed
     with as_user(server) as anyone, as_admin(server) as admin:
@@ -219,7 +221,7 @@ def test_public_read_is_opt_in_read_only_and_can_be_taken_back(
         assert anyone.post("/items/rooms", json={"name": "wall"}).status_code == 403  # only
     assert [row["content"] for row in rows_with(server, content)] == [content]
     closed = server.setup_chat()
-    assert len(closed.removed) == 3 and not closed.created, closed.summary()
+    assert len(closed.removed) == 4 and not closed.created, closed.summary()
     with as_user(server) as anyone:
         assert anyone.get("/items/rooms").status_code == 403
         assert anyone.get("/items/messages").status_code == 403
@@ -409,7 +411,7 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
     assert f"role {CHAT_ROLE_NAME} with the {CHAT_POLICY_NAME} policy" in report.created
     assert "field messages.date_updated" in report.created
     assert f"policy {CHAT_POLICY_NAME}" in report.created
-    assert sum(line.startswith("chat user ") for line in report.created) == 7  # 2 on rooms
+    assert sum(line.startswith("chat user ") for line in report.created) == 9  # rooms 2, files 2
     summary = report.summary()
     assert summary[0].startswith(f"{len(report.created)} created, 3 changed, 3 removed")
     assert "- public create on messages (*)" in summary
