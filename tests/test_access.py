@@ -427,9 +427,16 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
         held = {"policy": {"_eq": chat}}
         members = json.dumps({"_or": [{"policies": held}, {"role": {"policies": held}}]})
         members = json.dumps(json.loads(members), sort_keys=True)
+        folder = admin.get("/folders", params={"filter[name][_eq]": "Chat attachments"})
+        in_folder = {"folder": {"_eq": folder.json()["data"][0]["id"]}}
+        mine = {"uploaded_by": {"_eq": "$CURRENT_USER"}}
+        attached = {"chat_messages": {"_some": {"id": {"_nnull": True}}}}
+        files = json.dumps({"_and": [in_folder, {"_or": [mine, attached]}]}, sort_keys=True)
         assert _permissions(admin, chat) == {
             ("messages", "read", "*", "null"),
-            ("messages", "create", "client_uid,content,room", "null"),
+            ("messages", "create", "attachment,client_uid,content,room", "null"),
+            ("directus_files", "read", "filename_download,filesize,height,id,type,width", files),
+            ("directus_files", "create", "filename_download,folder,storage,title,type", "null"),
             ("messages", "update", "content", own),
             ("messages", "delete", "*", own),
             ("directus_users", "read", "first_name,id,last_name", members),
