@@ -41,8 +41,8 @@ def setup_code(ada: DemoUser, grace: DemoUser) -> str:
     return f"""
 import asyncio, math, pathlib, random
 from matplotlib.figure import Figure
-chat.message_list.height = "620px"
-other.message_list.height = "620px"
+chat.message_list.height = "1000px"
+other.message_list.height = "1000px"
 await chat.login({ada.email!r}, {ada.password!r})
 await other.login({grace.email!r}, {grace.password!r})
 try:
@@ -57,7 +57,7 @@ def figure():
     temps = [26.3 + 0.8 * math.sin(2 * math.pi * (t - 9.7) / 24) + random.gauss(0, 0.12)
              for t in hours]
     fit = [26.3 + 0.8 * math.sin(2 * math.pi * (t - 9.7) / 24) for t in hours]
-    fig = Figure(figsize=(5.2, 2.8), dpi=110)
+    fig = Figure(figsize=(5.0, 2.6), dpi=110)
     ax = fig.add_subplot()
     ax.scatter(hours, temps, s=8, color="#4c72b0", alpha=0.7, label="logger")
     ax.plot(hours, fit, color="#dd8452", linewidth=2, label="fit")
