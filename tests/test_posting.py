@@ -244,3 +244,40 @@ async def test_the_widget_sends_views_thumbnails_images_and_files_as_buffers(
         assert missing["error"] == "no such file" and data == []
     finally:
         await chat.aclose()
+
+
+async def test_a_bot_answers_slash_plot_with_an_image(
+    directus: LocalDirectus, demo_users: list[DemoUser], rooms: tuple[ChatRoom, ChatRoom]
+) -> None:
+    """The README's bot pattern: an async on_message callback that replies with post()."""
+    mine, _ = rooms
+    bot = ChatWidget(directus.url)
+    await bot.login(demo_users[1].email, demo_users[1].password)
+    heard: list[str] = []
+
+    async def answer(message: ChatMessage) -> None:
+        heard.append(message.content)
+        if message.content.strip() == "/plot":
+            await bot.post(png(64, 48), name="plot.png", text=f"for {message.author_name}")
+        elif message.content.strip() == "/fail":
+            raise RuntimeError("the bot broke")
+
+    bot.on_message(answer)
+    try:
+        await mine.send("/plot")
+        async with asyncio.timeout(TIMEOUT):
+            while not any(m.attachment and m.content == "for Ada Lovelace" for m in mine.messages):
+                await asyncio.sleep(0.02)
+        reply = next(m for m in mine.messages if m.content == "for Ada Lovelace")
+        assert reply.attachment is not None and reply.attachment.name == "plot.png"
+        await mine.send("/fail")  # a bot that raises is reported, and keeps listening
+        async with asyncio.timeout(TIMEOUT):
+            while "the bot broke" not in bot.last_error:
+                await asyncio.sleep(0.02)
+        await mine.send("/plot")
+        async with asyncio.timeout(TIMEOUT):
+            while sum(m.content == "for Ada Lovelace" for m in mine.messages) < 2:
+                await asyncio.sleep(0.02)
+        assert heard == ["/plot", "/fail", "/plot"]
+    finally:
+        await bot.aclose()
