@@ -41,8 +41,8 @@ def setup_code(ada: DemoUser, grace: DemoUser) -> str:
     return f"""
 import asyncio, math, pathlib, random
 from matplotlib.figure import Figure
-chat.message_list.height = "1000px"
-other.message_list.height = "1000px"
+chat.message_list.height = "780px"
+other.message_list.height = "780px"
 await chat.login({ada.email!r}, {ada.password!r})
 await other.login({grace.email!r}, {grace.password!r})
 try:
@@ -167,7 +167,8 @@ async def test_markdown_math_a_figure_and_a_file_in_two_users_views(
 
     assert to_directus == []  # not one request from the page to Directus: all via the kernel
 
-    # The README's picture: Ada's view of the conversation.
+    # The README's picture: Ada's view of the conversation, whole in a tall window.
+    await page.set_viewport_size({"width": 1100, "height": 1400})
     await mine.scroll_into_view_if_needed()
     scroller = mine.locator(".dcw-list-scroller")
     await scroller.evaluate("(s) => { s.scrollTop = s.scrollHeight; }")
