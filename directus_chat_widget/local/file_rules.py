@@ -61,17 +61,21 @@ def _in_folder(folder: str) -> dict[str, Any]:
     return {"folder": {"_eq": folder}}
 
 
+def _read(folder: str, which: dict[str, Any], without: str, rows_text: str) -> Rule:
+    """Reading files of the chat folder that match ``which``."""
+    rows = {"_and": [_in_folder(folder), which]}
+    return Rule(FILES, "read", FILE_FIELDS, rows, without=without, rows_text=rows_text)
+
+
 def chat_file_rules(folder: str) -> tuple[Rule, ...]:
     """A chat user's file rules, for the chat folder ``folder`` (its id)."""
     own_or_attached = {"_or": [{"uploaded_by": {"_eq": "$CURRENT_USER"}}, _ATTACHED]}
     return (
-        Rule(
-            FILES,
-            "read",
-            FILE_FIELDS,
-            {"_and": [_in_folder(folder), own_or_attached]},
-            without="chat users see no attachments",
-            rows_text="chat folder files that are one's own or attached to a message",
+        _read(
+            folder,
+            own_or_attached,
+            "chat users see no attachments",
+            "chat folder files that are one's own or attached to a message",
         ),
         Rule(
             FILES,
@@ -88,16 +92,8 @@ def public_file_rules(folder: str, *, public_read: bool) -> tuple[Rule, ...]:
     """Nothing, unless ``public_read``: then reading attached files of the chat folder."""
     if not public_read:
         return ()
-    return (
-        Rule(
-            FILES,
-            "read",
-            FILE_FIELDS,
-            {"_and": [_in_folder(folder), _ATTACHED]},
-            without="the public sees no attachments (and cannot read messages with them)",
-            rows_text="chat folder files attached to a message",
-        ),
-    )
+    without = "the public sees no attachments (and cannot read messages with them)"
+    return (_read(folder, _ATTACHED, without, "chat folder files attached to a message"),)
 
 
 def is_chat_file_rule(row: Mapping[str, Any], folder: str) -> bool:
