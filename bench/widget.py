@@ -7,7 +7,8 @@ serialises to JSON as a kernel would):
 
 - widget: ``MessageList.apply`` for one appended message, timed alone;
 - store + widget: ``MessageStore.add_rows`` + ``apply``, the path one incoming
-  message takes below the ChatRoom;
+  message takes below the ChatRoom; and the same over a mixed history (plain,
+  Markdown, code, math, images and files, rendered as the list does);
 - bytes on the wire per append, against what one synced list trait would send;
 - bytes on the wire per edit (someone's, arriving as one update; one's own,
   shown at once as saving and then as stored: two updates) and per delete,
@@ -56,6 +57,30 @@ def row(n: int) -> dict[str, Any]:
     }
 
 
+def mixed_row(n: int) -> dict[str, Any]:
+    """A message of one of six kinds, in turn: plain, Markdown, code, math, an image, a file."""
+    kind = n % 6
+    base = row(n)
+    if kind == 1:
+        base["content"] = f"**note {n}**: read [the docs](https://example.org/{n}) first"
+    elif kind == 2:
+        base["content"] = f"try:\n```python\nprint({n} * 2)\n```"
+    elif kind == 3:
+        base["content"] = f"so $e^{{i\\pi}} + {n} = {n - 1}$ as you said"
+    elif kind in (4, 5):
+        image = kind == 4
+        base["content"] = f"{'plot' if image else 'data'}-{n}.{'png' if image else 'csv'}"
+        base["attachment"] = {
+            "id": f"00000000-0000-4000-8000-{n:012d}",
+            "filename_download": base["content"],
+            "type": "image/png" if image else "text/csv",
+            "filesize": 48_213,
+            "width": 640 if image else None,
+            "height": 480 if image else None,
+        }
+    return base
+
+
 def metered_list(**kwargs: Any) -> tuple[MessageList, list[int], list[dict[str, Any]]]:
     """A MessageList whose comm serialises each message (as a kernel does) and keeps it."""
     widget = MessageList(**kwargs)
@@ -96,10 +121,17 @@ def python_side(count: int) -> dict[str, Any]:
     widget2, _, _ = metered_list()
     both_us = per_append_us(count, lambda n: widget2.apply(store2.add_rows([row(n)])))
 
+    # The same path over a history of every kind, each rendered (Markdown, code, math).
+    store3 = MessageStore()
+    widget3, mixed_sizes, _ = metered_list()
+    mixed_us = per_append_us(count, lambda n: widget3.apply(store3.add_rows([mixed_row(n)])))
+
     full_trait = len(json.dumps(widget.wire()).encode())
     return {
         "widget": widget_us,
         "both": both_us,
+        "mixed": mixed_us,
+        "mixed_bytes": mixed_sizes,
         "bytes": append_bytes,
         "full_trait": full_trait,
         **edit_and_delete_bytes(store, widget, sizes, count),
@@ -265,11 +297,18 @@ def main() -> None:
         f"(first vs last {window:,}; medians, microseconds)"
     )
     print(f"{'':34}{'first':>10}{'last':>10}{'last/first':>12}")
-    for label, key in (("widget: MessageList.apply", "widget"), ("store + widget", "both")):
+    for label, key in (
+        ("widget: MessageList.apply", "widget"),
+        ("store + widget", "both"),
+        ("store + widget, 6 kinds mixed", "mixed"),
+    ):
         first, last = median(py[key][:window]), median(py[key][-window:])
         print(f"{label:34}{first:10.1f}{last:10.1f}{last / first:12.2f}")
     first_b, last_b = median(py["bytes"][:window]), median(py["bytes"][-window:])
     print(f"{'bytes sent per append':34}{first_b:10.0f}{last_b:10.0f}{last_b / first_b:12.2f}")
+    mixed_b = [float(b) for b in py["mixed_bytes"]]
+    first_m, last_m = median(mixed_b[:window]), median(mixed_b[-window:])
+    print(f"{'bytes per append, mixed':34}{first_m:10.0f}{last_m:10.0f}{last_m / first_m:12.2f}")
     print(
         f"{'one synced list trait at the end':34}{'':10}{py['full_trait']:10,}"
         f"{py['full_trait'] / last_b:11.0f}x"

@@ -139,6 +139,12 @@ class DirectusRest:
         """True after :meth:`aclose` (or when a borrowed ``client`` was closed)."""
         return self._closed or self._client.is_closed
 
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client every request goes through (files.py streams files with it)."""
+        self._check_open()
+        return self._client
+
     async def __aenter__(self) -> DirectusRest:
         self._check_open()
         return self

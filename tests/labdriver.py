@@ -12,13 +12,16 @@ does (an execute request on the main shell), reading back what it printed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,26 +46,30 @@ class Lab:
 
     def write_notebook(self, name: str, *sources: str) -> str:
         """Write a notebook of code cells under the Lab's root; returns its name."""
-        cells = [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "metadata": {},
-                "outputs": [],
-                "source": source,
-            }
-            for source in sources
-        ]
-        book = {
-            "cells": cells,
-            "metadata": {
-                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-            },
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
-        (self.root / name).write_text(json.dumps(book))
+        (self.root / name).write_text(json.dumps(notebook_json(*sources)))
         return name
+
+
+def notebook_json(*sources: str) -> dict[str, Any]:
+    """A notebook (nbformat 4) of code cells, one per source, on the python3 kernel."""
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": code,
+        }
+        for code in sources
+    ]
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def free_port() -> int:
@@ -156,6 +163,43 @@ def stop_lab(lab: Lab) -> None:
     except subprocess.TimeoutExpired:
         lab.process.kill()
         lab.process.wait(timeout=TIMEOUT)
+
+
+@contextlib.contextmanager
+def voila(notebook: Path, log: Path, env: Mapping[str, str]) -> Iterator[str]:
+    """Serve ``notebook`` with Voila on a free port; yields its URL once it listens.
+
+    Voila runs every cell before it answers a page (so the first may take a while);
+    its output goes to ``log``. Skips the test when Voila is not installed.
+    """
+    import pytest
+
+    command = Path(sys.executable).parent / "voila"
+    if not command.exists() and shutil.which("voila") is None:
+        pytest.skip("voila is not installed (pip install 'directus-chat-widget[lab]')")
+    port = free_port()
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [str(command), str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 6 * TIMEOUT
+        while not _listening(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"voila did not start:\n{log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        server.wait(TIMEOUT)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 _EXECUTE = """async (code) => {

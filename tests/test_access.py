@@ -193,6 +193,8 @@ def test_public_read_is_opt_in_read_only_and_can_be_taken_back(
         "public read on directus_users (id, first_name, last_name), "
         f"only users holding the {CHAT_POLICY_NAME} policy",
         "public read on rooms (id, name, client_uid)",
+        "public read on directus_files (id, filename_download, type, filesize, width, height), "
+        "chat folder files attached to a message",
     ]
     assert not opened.modified and not opened.removed
     with as_user(server) as anyone, as_admin(server) as admin:
@@ -219,7 +221,7 @@ def test_public_read_is_opt_in_read_only_and_can_be_taken_back(
         assert anyone.post("/items/rooms", json={"name": "wall"}).status_code == 403  # only
     assert [row["content"] for row in rows_with(server, content)] == [content]
     closed = server.setup_chat()
-    assert len(closed.removed) == 3 and not closed.created, closed.summary()
+    assert len(closed.removed) == 4 and not closed.created, closed.summary()
     with as_user(server) as anyone:
         assert anyone.get("/items/rooms").status_code == 403
         assert anyone.get("/items/messages").status_code == 403
@@ -409,8 +411,8 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
     assert f"role {CHAT_ROLE_NAME} with the {CHAT_POLICY_NAME} policy" in report.created
     assert "field messages.date_updated" in report.created
     assert f"policy {CHAT_POLICY_NAME}" in report.created
-    # 2 on rooms, 4 on presence
-    assert sum(line.startswith("chat user ") for line in report.created) == 11
+    # 2 on rooms, 4 on presence, 2 on files
+    assert sum(line.startswith("chat user ") for line in report.created) == 13
     summary = report.summary()
     assert summary[0].startswith(f"{len(report.created)} created, 3 changed, 3 removed")
     assert "- public create on messages (*)" in summary
@@ -426,9 +428,16 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
         held = {"policy": {"_eq": chat}}
         members = json.dumps({"_or": [{"policies": held}, {"role": {"policies": held}}]})
         members = json.dumps(json.loads(members), sort_keys=True)
+        folder = admin.get("/folders", params={"filter[name][_eq]": "Chat attachments"})
+        in_folder = {"folder": {"_eq": folder.json()["data"][0]["id"]}}
+        mine = {"uploaded_by": {"_eq": "$CURRENT_USER"}}
+        attached = {"chat_messages": {"_some": {"id": {"_nnull": True}}}}
+        files = json.dumps({"_and": [in_folder, {"_or": [mine, attached]}]}, sort_keys=True)
         assert _permissions(admin, chat) == {
             ("messages", "read", "*", "null"),
-            ("messages", "create", "client_uid,content,room", "null"),
+            ("messages", "create", "attachment,client_uid,content,room", "null"),
+            ("directus_files", "read", "filename_download,filesize,height,id,type,width", files),
+            ("directus_files", "create", "filename_download,folder,storage,title,type", "null"),
             ("messages", "update", "content", own),
             ("messages", "delete", "*", own),
             ("directus_users", "read", "first_name,id,last_name", members),

@@ -25,9 +25,17 @@ def _normal(name: str) -> str:
     return name.lower().replace("_", "-")
 
 
+# Extras the package itself may import from (lazily, where used): not the tools'.
+OPTIONAL = ("images", "plots", "tables")
+# Import names whose distribution is named otherwise, for when it is not installed.
+DISTRIBUTION_OF = {"PIL": "pillow"}
+
+
 def _declared() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return {_normal(Requirement(spec).name) for spec in project["dependencies"]}
+    extras = project["optional-dependencies"]
+    specs = [*project["dependencies"], *(spec for name in OPTIONAL for spec in extras[name])]
+    return {_normal(Requirement(spec).name) for spec in specs}
 
 
 def _third_party_imports() -> set[str]:
@@ -47,7 +55,7 @@ def test_every_import_of_the_package_is_a_declared_dependency() -> None:
     declared = _declared()
     missing = {}
     for module in _third_party_imports():
-        dists = {_normal(dist) for dist in owners.get(module, [module])}
+        dists = {_normal(d) for d in owners.get(module, [DISTRIBUTION_OF.get(module, module)])}
         if not dists & declared:
             missing[module] = sorted(dists)
     assert not missing, f"imported but not in pyproject dependencies: {missing}"

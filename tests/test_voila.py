@@ -1,52 +1,87 @@
-"""Voila serves the chat notebook as a standalone page, widgets and all."""
+"""Voila serves the chat notebook as a standalone page, widgets and attachments and all."""
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from support import TIMEOUT
+from labdriver import MS, REPO, notebook_json, voila
+from support import CHROMIUM, CHROMIUM_ARGS, TIMEOUT
 
-from directus_chat_widget.local import LocalDirectus
-from directus_chat_widget.local.server import free_port
+from directus_chat_widget.local import DemoUser, LocalDirectus
 
 NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "07_chat_widget.ipynb"
 
 
 @pytest.mark.integration
 def test_voila_renders_the_chat_notebook(directus: LocalDirectus, tmp_path: Path) -> None:
-    voila = Path(sys.executable).parent / "voila"
-    if not voila.exists() and shutil.which("voila") is None:
-        pytest.skip("voila is not installed (pip install 'directus-chat-widget[lab]')")
-    port = free_port()
-    env = dict(os.environ, DIRECTUS_URL=directus.url)
-    with (tmp_path / "voila.log").open("w") as log:
-        server = subprocess.Popen(
-            [str(voila), str(NOTEBOOK), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        page = None
-        deadline = time.monotonic() + 6 * TIMEOUT
-        while page is None and time.monotonic() < deadline:
-            try:
-                # Voila runs every cell before it answers, so the read may take a while.
-                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=12 * TIMEOUT)
-            except httpx.TransportError:
-                time.sleep(0.5)
-        assert page is not None, (tmp_path / "voila.log").read_text()[-2000:]
-        assert page.status_code == 200
+    log = tmp_path / "voila.log"
+    with voila(NOTEBOOK, log, {"DIRECTUS_URL": directus.url}) as url:
+        # Voila runs every cell before it answers, so the read may take a while.
+        page = httpx.get(url, timeout=12 * TIMEOUT)
+        assert page.status_code == 200, log.read_text()[-2000:]
         assert "application/vnd.jupyter.widget-view+json" in page.text  # the widgets render
         assert "Grace heard: Hello Grace!" in page.text  # the notebook ran to its check
         assert "Traceback" not in page.text
-    finally:
-        server.terminate()
-        server.wait(TIMEOUT)
+
+
+ATTACHMENT_NOTEBOOK = """\
+import os
+from pictures import png
+from directus_chat_widget.widget import ChatWidget
+chat = ChatWidget(os.environ["DIRECTUS_URL"])
+await chat.login(os.environ["DCW_EMAIL"], os.environ["DCW_PASSWORD"])
+sent = await chat.post(png(240, 160), name="from-voila.png", text="a picture, served by Voila")
+print(sent.status.value)
+chat
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.browser
+async def test_an_image_reaches_a_voila_page_through_the_kernel(
+    directus: LocalDirectus, demo_users: list[DemoUser], tmp_path: Path
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (Debian package `chromium`; CI installs it)")
+    from playwright.async_api import async_playwright, expect
+
+    book = tmp_path / "attachment.ipynb"
+    book.write_text(json.dumps(notebook_json(ATTACHMENT_NOTEBOOK)))
+    ada = demo_users[0]
+    env = {
+        "DIRECTUS_URL": directus.url,
+        "DCW_EMAIL": ada.email,
+        "DCW_PASSWORD": ada.password,
+        # The kernel imports this checkout, and the tests' picture maker.
+        "PYTHONPATH": os.pathsep.join(
+            [str(REPO), str(REPO / "tests"), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    log = tmp_path / "voila.log"
+    with voila(book, log, env) as url:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
+            try:
+                page = await browser.new_page(viewport={"width": 900, "height": 900})
+                asked: list[str] = []
+                page.on("request", lambda r: directus.url in r.url and asked.append(r.url))
+                await page.goto(url, timeout=12 * MS)
+                row = page.locator(".dcw-msg", has_text="a picture, served by Voila").last
+                thumb = row.locator("img.dcw-att-img")
+                await expect(thumb).to_be_visible(timeout=6 * MS)
+                await page.wait_for_function(
+                    "(img) => img.complete && img.naturalWidth === 240",
+                    arg=await thumb.element_handle(),
+                )
+                await row.locator("button.dcw-att-thumb").click()
+                full = page.locator(".dcw-att-lightbox img.dcw-att-full")
+                await expect(full).to_be_visible()
+                assert asked == []  # the page never asked Directus for anything
+            finally:
+                await browser.close()

@@ -4,8 +4,11 @@ ChatRoom       (room.py)   subscribes, pages history, sends optimistically
 MessageStore   (store.py)  the ordered, de-duplicated list; StoreChange deltas
 rooms          (rooms.py)  find, list and create rooms; each message is in one
 RoomPresence   (presence.py) who is online in a room and typing (rows judged by age)
+attachments    (attachments.py, _posting.py, _convert.py)  files with messages, post(obj)
 """
 
+from .attachments import DEFAULT_MAX_ATTACHMENT_BYTES, AttachmentRefused, Upload
+from .message import Attachment
 from .presence import Presence, PresenceTiming, PresentUser, RoomPresence
 from .room import (
     DEFAULT_MAX_LENGTH,
@@ -20,10 +23,13 @@ from .rooms import DEFAULT_ROOM, Room, check_room_name, create_room, find_room, 
 from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
 
 __all__ = [
+    "DEFAULT_MAX_ATTACHMENT_BYTES",
     "DEFAULT_MAX_LENGTH",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_ROOM",
     "MESSAGE_FIELDS",
+    "Attachment",
+    "AttachmentRefused",
     "ChatMessage",
     "ChatRoom",
     "MessageStatus",
@@ -37,6 +43,7 @@ __all__ = [
     "StoreChange",
     "SubscriptionEventLike",
     "SubscriptionLike",
+    "Upload",
     "check_room_name",
     "create_room",
     "find_room",

@@ -13,9 +13,18 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from .message import UNKNOWN_AUTHOR, ChatMessage
+from .message import UNKNOWN_AUTHOR, Attachment, ChatMessage
 
-__all__ = ["Author", "Row", "author_of", "merged", "parse_row", "parse_timestamp"]
+__all__ = [
+    "Attachment",
+    "Author",
+    "Row",
+    "attachment_of",
+    "author_of",
+    "merged",
+    "parse_row",
+    "parse_timestamp",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +49,7 @@ class Row(NamedTuple):
     author: Author
     created_at: datetime | None
     updated_at: datetime | None = None
+    attachment: Attachment | str | None = None  # a bare id when its fields were not asked
 
 
 def parse_row(raw: Any) -> Row | None:
@@ -56,7 +66,33 @@ def parse_row(raw: Any) -> Row | None:
         return None
     author = author_of(raw.get("user_created"))
     created, updated = (parse_timestamp(raw.get(f"date_{when}")) for when in ("created", "updated"))
-    return Row(row_id, content, author, created, updated)
+    return Row(row_id, content, author, created, updated, attachment_of(raw.get("attachment")))
+
+
+def attachment_of(value: Any) -> Attachment | str | None:
+    """A row's ``attachment``: the file's fields (an object), its bare id, or None.
+
+    None also when the reader may not see the file: Directus then sends null.
+    """
+    if isinstance(value, str):
+        return value or None
+    if not isinstance(value, Mapping) or not isinstance(value.get("id"), str):
+        return None
+    name = value.get("filename_download")
+    mime = value.get("type")
+
+    def count(key: str) -> int | None:
+        number = value.get(key)
+        return number if isinstance(number, int) and not isinstance(number, bool) else None
+
+    return Attachment(
+        value["id"],
+        name.strip() if isinstance(name, str) and name.strip() else "attachment",
+        mime if isinstance(mime, str) and mime else "application/octet-stream",
+        count("filesize"),
+        count("width"),
+        count("height"),
+    )
 
 
 def author_of(value: Any) -> Author:
@@ -126,4 +162,16 @@ def merged(message: ChatMessage, row: Row, own_id: str | None) -> ChatMessage:
         created_at=row.created_at or message.created_at,
         edited_at=row.updated_at or message.edited_at,
         own=message.own if own_id is None else author_id == own_id,
+        attachment=_attachment(message.attachment, row.attachment),
     )
+
+
+def _attachment(known: Attachment | None, said: Attachment | str | None) -> Attachment | None:
+    """What a row says of the file, where a bare id (a create's reply) keeps what is known."""
+    if isinstance(said, Attachment):
+        return said
+    if isinstance(said, str):
+        if known is not None and known.id in (None, said):
+            return replace(known, id=said)
+        return Attachment(said, "attachment")
+    return known

@@ -9,8 +9,11 @@ from datetime import datetime
 from typing import Literal, TypeAlias
 
 __all__ = [
+    "ATTACHMENT_FIELDS",
+    "IMAGE_TYPES",
     "MESSAGE_FIELDS",
     "UNKNOWN_AUTHOR",
+    "Attachment",
     "ChangeKind",
     "ChatMessage",
     "MessageStatus",
@@ -23,7 +26,7 @@ UNKNOWN_AUTHOR = "Unknown User"
 
 # What a message needs to be shown; the author's names may be dropped by the
 # server when the reader may not see them (the store then says Unknown User).
-MESSAGE_FIELDS = (
+MESSAGE_FIELDS: tuple[str, ...] = (
     "id",
     "content",
     "date_created",
@@ -32,6 +35,15 @@ MESSAGE_FIELDS = (
     "user_created.first_name",
     "user_created.last_name",
 )
+# A message's file (see local/attachments.py): what the list needs to show it
+# before any byte of it is fetched.
+ATTACHMENT_FIELDS = tuple(
+    f"attachment.{name}"
+    for name in ("id", "filename_download", "type", "filesize", "width", "height")
+)
+MESSAGE_FIELDS += ATTACHMENT_FIELDS
+# Raster types a browser shows in an <img> (SVG is sanitized first: see chat/_svg.py).
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"})
 
 ChangeKind: TypeAlias = Literal["append", "prepend", "insert", "update", "remove", "reset"]
 # A change to a SENT message that is on its way to the server.
@@ -44,6 +56,32 @@ class MessageStatus(enum.Enum):
     SENT = "sent"
     PENDING = "pending"
     FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message, as the server lists it (a ``directus_files`` row).
+
+    Attributes:
+        id: the file's id on the server; None while our own upload is on its way.
+        name: the file's name (``filename_download``): its label, and a download's name.
+        mime: the type declared at upload (``type``). A hint only: before showing
+            anything as an image, the kernel looks at the bytes themselves.
+        size: in bytes (``filesize``); None when not known.
+        width, height: in pixels, for an image whose size is known.
+    """
+
+    id: str | None
+    name: str
+    mime: str = "application/octet-stream"
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def looks_like_image(self) -> bool:
+        """Declared as an image type a browser shows (the bytes decide in the end)."""
+        return self.mime in IMAGE_TYPES
 
 
 @dataclass(frozen=True)
@@ -72,6 +110,7 @@ class ChatMessage:
             the new text, shown at once), ``"delete"`` while a delete is;
             None otherwise. A failed edit or delete puts back what the
             server has.
+        attachment: the file sent with the message, or None.
     """
 
     key: str
@@ -87,6 +126,7 @@ class ChatMessage:
     edited_at: datetime | None = None
     own: bool = False
     saving: Saving | None = None
+    attachment: Attachment | None = None
 
     @property
     def edited(self) -> bool:

@@ -30,6 +30,7 @@ from ..errors import DirectusError
 from ._create import create_once
 from ._edits import OwnChanges
 from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike
+from ._posting import RoomFiles, post
 from .message import MESSAGE_FIELDS, check_text
 from .rooms import DEFAULT_ROOM, Room, find_room, in_room
 from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
@@ -104,6 +105,7 @@ class ChatRoom:
         # constraint on the session's dedupe field then refuses the copy.
         self._client_uids: dict[str, str] = {}
         self._changes = OwnChanges(session, self.collection, self._store, self._emit)
+        self.files = RoomFiles(session)  # the files of posts (see _posting.py)
 
     # -- state ---------------------------------------------------------------
 
@@ -264,6 +266,8 @@ class ChatRoom:
         self._emit(self._store.retrying(key))
         return await self._deliver(key, message.content)
 
+    post = post  # send a figure, a table, an image or a file: see _posting.py
+
     def discard(self, key: str) -> None:
         """Drop a FAILED message from the list (give up on it).
 
@@ -278,6 +282,7 @@ class ChatRoom:
             status = message.status.value
             raise ValueError(f"only a failed message can be discarded; {key} is {status}")
         self._client_uids.pop(key, None)
+        self.files.forget(key)
         self._emit(self._store.remove(key))
 
     async def edit(self, key: str, text: str) -> ChatMessage:
@@ -325,6 +330,7 @@ class ChatRoom:
             data: dict[str, Any] = {"content": content}
             if self.room is not None:
                 data["room"] = self.room.id
+            data.update(await self.files.fields_for(key))  # a post's file goes up first
             row = await create_once(self._session, self.collection, key, data, self._client_uids)
         except DirectusError as exc:
             logger.info("send %s failed: %s", key, exc)
@@ -337,6 +343,7 @@ class ChatRoom:
             raise
         else:
             self._client_uids.pop(key, None)
+            self.files.stored(key)
             if self._store.get(key) is not None:
                 self._emit(self._store.confirm(key, row))
             else:  # discarded meanwhile: the server has it all the same

@@ -11,11 +11,10 @@ The list is shown in this order:
 2. then our own messages not confirmed yet (``PENDING``) or refused
    (``FAILED``), in the order they were sent.
 
-The same row can arrive several times (the subscription event for our own
-create, the reply to that create, a history read overlapping an event): it is
-shown once. A confirmed send keeps its local key (``local:<uuid>``), so a UI
-row keyed by ``key`` stays put and only changes status; rows that arrive from
-the server without a local counterpart get ``id:<id>``.
+The same row can arrive several times (our create's event and its reply, a
+history read overlapping an event): it is shown once. A confirmed send keeps
+its local key (``local:<uuid>``), so a UI row keyed by ``key`` stays put and
+only changes status; other rows from the server get ``id:<id>``.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from ._rows import Row, author_of, merged, parse_row, parse_timestamp
+from ._rows import Attachment, Row, author_of, merged, parse_row, parse_timestamp
 from .message import UNKNOWN_AUTHOR, ChangeKind, ChatMessage, MessageStatus, Saving, StoreChange
 
 __all__ = [
@@ -57,13 +56,11 @@ class MessageStore:
         self._local: list[ChatMessage] = []  # pending and failed, in send order
         self._by_key: dict[str, ChatMessage] = {}
         self._key_by_id: dict[int, str] = {}
-        # The highest id known when a local message was sent: its own row must
-        # have a larger id, so an old row with the same text (a history page)
-        # is never mistaken for it.
+        # The highest id known when a local message was sent: its own row's id is
+        # larger, so an old row with the same text is never mistaken for it.
         self._floor: dict[str, int] = {}
-        # ``messages`` as last built; None after any change. Rebuilding it is a
-        # copy of the whole list, so it is done when someone reads it, never
-        # by a mutation: one new message costs the same however long the list.
+        # ``messages`` as last built; None after any change. Rebuilt (a copy of the
+        # list) when read, never by a mutation: an append costs the same at any length.
         self._view: tuple[ChatMessage, ...] | None = None
         # The server's version of each message with an edit or delete on its way.
         self._server: dict[str, ChatMessage] = {}
@@ -127,11 +124,13 @@ class MessageStore:
         placed = sorted((self._index(self._by_key[key]), self._by_key[key]) for key in touched)
         return StoreChange.describe(placed, len(added), oldest, newest)
 
-    def add_pending(self, content: str, author: Mapping[str, Any] | None) -> StoreChange:
+    def add_pending(
+        self, content: str, author: Mapping[str, Any] | None, attachment: Attachment | None = None
+    ) -> StoreChange:
         """Show our own message at the end, PENDING, before the server has it.
 
         Args:
-            content: the text as it will be sent.
+            content: the text as it will be sent (with ``attachment``, its file, if any).
             author: the session's user (``id``, ``first_name``, ``last_name``), if known.
 
         Returns:
@@ -149,6 +148,7 @@ class MessageStore:
             status=MessageStatus.PENDING,
             author_first_name=who.first_name,
             own=True,
+            attachment=attachment,
         )
         self._view = None
         self._local.append(message)

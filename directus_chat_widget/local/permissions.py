@@ -8,20 +8,19 @@ removed. Rules on other collections are never touched.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import DirectusError
 from ..rest import DirectusRest
+from .file_rules import FILE_PAIRS
 from .report import SchemaReport
 from .rules import MANAGED, Refusal, Rule, row_body, row_matches, row_text
 
 __all__ = ["apply_rules"]
 
 
-def _collections() -> list[str]:
-    """Every collection with a managed pair, in the order of :data:`MANAGED`."""
-    return list(dict.fromkeys(collection for collection, _ in MANAGED))
+Row = Mapping[str, Any]
 
 
 def _restricted(exc: DirectusError) -> bool:
@@ -35,19 +34,27 @@ async def apply_rules(
     label: str,
     rules: Sequence[Rule],
     report: SchemaReport,
+    *,
+    foreign: Callable[[Row], bool] | None = None,
 ) -> list[Refusal]:
     """Make ``policy``'s rules for the managed pairs exactly ``rules``; returns the refusals.
 
     A rule the server refuses is left out, and whatever the policy held for
     that pair is removed rather than kept broader than asked: access is
-    narrowed, never widened, when the server will not store a rule.
+    narrowed, never widened, when the server will not store a rule. Rows for
+    which ``foreign(row)`` is true are not the kit's (another app's public
+    file rules): they are neither changed nor removed.
     """
+    managed = (*MANAGED, *FILE_PAIRS)
     rows = await rest.request(
         "GET",
         "/permissions",
         token=token,
         params={
-            "filter": {"policy": {"_eq": policy}, "collection": {"_in": _collections()}},
+            "filter": {
+                "policy": {"_eq": policy},
+                "collection": {"_in": sorted({c for c, _ in managed})},
+            },
             "fields": "id,collection,action,fields,permissions,validation,presets",
             "limit": -1,
             "sort": "id",
@@ -55,8 +62,12 @@ async def apply_rules(
     )
     wanted = {(rule.collection, rule.action): rule for rule in rules}
     refused: list[Refusal] = []
-    for pair in MANAGED:
-        have = [row for row in rows or [] if (row["collection"], row["action"]) == pair]
+    for pair in managed:
+        have = [
+            row
+            for row in rows or []
+            if (row["collection"], row["action"]) == pair and not (foreign and foreign(row))
+        ]
         rule = wanted.get(pair)
         if rule is None:
             for row in have:

@@ -4,7 +4,7 @@ The rules, as Directus permissions (``$CURRENT_USER`` is the logged-in user)::
 
     Chat user policy (held by every chat user, directly or through a role)
       messages        read     all fields
-      messages        create   content, client_uid, room
+      messages        create   content, client_uid, room, attachment
       messages        update   content              where user_created = $CURRENT_USER
       messages        delete                        where user_created = $CURRENT_USER
       directus_users  read     id, first_name, last_name   of users who hold this policy
@@ -26,6 +26,8 @@ The rules, as Directus permissions (``$CURRENT_USER`` is the logged-in user)::
 
     Public policy (anyone, no login)
       nothing; with public_read=True (a display wall) the three read rules above
+
+    Files (attachments) on both policies: see :mod:`.file_rules`.
 
 ``id``, ``user_created``, ``date_created`` and ``date_updated`` are written by
 Directus only: a create or update that names them is refused (FORBIDDEN).
@@ -69,7 +71,8 @@ CHAT_POLICY_NAME = "Chat user"
 # `id` is readable because every message names its author's uuid in `user_created`;
 # without it a client could not tell its own messages apart.
 USER_FIELDS = ("id", "first_name", "last_name")
-MESSAGE_CREATE_FIELDS = ("content", "client_uid", "room")
+# attachment: a file of one's own upload (see .file_rules); never changed by an edit.
+MESSAGE_CREATE_FIELDS = ("content", "client_uid", "room", "attachment")
 # client_uid makes a room's create exactly-once, as a message's (it must be readable
 # to be looked up after a lost reply).
 ROOM_FIELDS = ("id", "name", "client_uid")
@@ -128,7 +131,8 @@ class Rule:
     rows: Mapping[str, Any] | None = None
     without: str = ""
     rows_text: str = ""  # ``rows`` for people, in reports
-    validation: Mapping[str, Any] | None = None  # what a written row must hold
+    validation: Mapping[str, Any] | None = None  # what a create's values must match
+    presets: Mapping[str, Any] | None = None  # the values a create gets by default
 
     def describe(self) -> str:
         text = _describe(self.collection, self.action, self.fields)
@@ -239,20 +243,19 @@ def row_matches(row: Mapping[str, Any], rule: Rule) -> bool:
     """The server's permission ``row`` grants exactly ``rule``: no more fields, no other rows."""
     if rule.action != "delete" and set(row.get("fields") or []) != set(rule.fields):
         return False
-    rows = row.get("permissions")
-    same_rows = (_empty(rows) and _empty(rule.rows)) or rows == rule.rows
-    checks = row.get("validation")
-    same_checks = (_empty(checks) and _empty(rule.validation)) or checks == rule.validation
-    return same_rows and same_checks and _empty(row.get("presets"))
+    pairs = (("permissions", rule.rows), ("validation", rule.validation), ("presets", rule.presets))
+    return all(
+        (_empty(row.get(name)) and _empty(want)) or row.get(name) == want for name, want in pairs
+    )
 
 
 def row_body(rule: Rule) -> dict[str, Any]:
-    """What a permission row holds for ``rule`` (no presets)."""
+    """What a permission row holds for ``rule``."""
     return {
         "fields": list(rule.fields),
         "permissions": dict(rule.rows) if rule.rows else None,
         "validation": dict(rule.validation) if rule.validation else None,
-        "presets": None,
+        "presets": dict(rule.presets) if rule.presets else None,
     }
 
 

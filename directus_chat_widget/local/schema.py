@@ -9,7 +9,8 @@ with an admin token, against any Directus (not only the local one):
   ``client_uid`` (unique string the client sets on each create, so a create
   resent after a lost reply is never stored twice), and ``room`` (see
   :mod:`.rooms`: every message belongs to one room; an old folder's
-  messages move into ``general``);
+  messages move into ``general``), and ``attachment`` (see
+  :mod:`.attachments`: a file, uploaded into the ``Chat attachments`` folder);
 - collection ``presence`` (see :mod:`.presence`): one short-lived row per
   user and room, for who is online and typing;
 - the policy ``Chat user`` and what it and the Public policy may do (see
@@ -29,12 +30,12 @@ access is never widened to make it fit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .._sync import run_sync
-from ..errors import PermissionRefused, ServerError
+from ..errors import PermissionRefused, ServerError, TokenExpired
 from ..rest import DirectusRest
 from .access import (
     chat_policy_id,
@@ -43,7 +44,9 @@ from .access import (
     move_public_users,
     public_policy_id,
 )
+from .attachments import ensure_attachments
 from .fields import client_uid_field, filled_field, id_field
+from .file_rules import FILES, chat_file_rules, is_chat_file_rule, public_file_rules
 from .guard import guard_missing
 from .permissions import apply_rules
 from .presence import ensure_presence
@@ -194,18 +197,31 @@ async def apply_chat_schema(
         await _ensure_collection(rest, admin_token, report)
         await ensure_rooms(rest, admin_token, report)
         await ensure_presence(rest, admin_token, report)
+        folder = await ensure_attachments(rest, admin_token, report)
         if collection_only:
             return report
         public = await public_policy_id(rest, admin_token)
         chat = await chat_policy_id(rest, admin_token, report)
         # Public first: whatever it must lose goes before anything is granted.
         asked = [
-            ("public", public, public_rules(chat, public_read=public_read)),
-            ("chat user", chat, chat_rules(chat)),
+            (
+                "public",
+                public,
+                public_rules(chat, public_read=public_read)
+                + public_file_rules(folder, public_read=public_read),
+            ),
+            ("chat user", chat, chat_rules(chat) + chat_file_rules(folder)),
         ]
+
+        def foreign(row: Mapping[str, Any]) -> bool:  # the public's file rules of other apps
+            return row["collection"] == FILES and not is_chat_file_rule(row, folder)
+
         refused: list[Refusal] = []
         for label, policy, rules in asked:
-            refused += await apply_rules(rest, admin_token, policy, label, rules, report)
+            others = foreign if policy == public else None
+            refused += await apply_rules(
+                rest, admin_token, policy, label, rules, report, foreign=others
+            )
         await move_public_users(rest, admin_token, public, chat, report)
         if registration is not None:
             role = await ensure_chat_role(rest, admin_token, chat, report)
@@ -248,21 +264,31 @@ async def apply_chat_schema_as_admin(
 ) -> SchemaReport:
     """Log in as an administrator, then :func:`apply_chat_schema`.
 
+    A server with a very short ``ACCESS_TOKEN_TTL`` (a test's) may expire the
+    token half-way: every step is idempotent, so it logs in again and applies
+    once more (the report is then the last pass's).
+
     Raises:
         InvalidCredentials: the admin login was refused; and as apply_chat_schema.
     """
     async with DirectusRest(url) as rest:
-        tokens = await rest.login(email, password)
-        try:
-            return await apply_chat_schema(
-                url,
-                tokens.access_token,
-                demo_users=demo_users,
-                public_read=public_read,
-                registration=registration,
-            )
-        finally:
-            await rest.logout(tokens.refresh_token)
+        for attempt in range(1, 4):
+            tokens = await rest.login(email, password)
+            try:
+                return await apply_chat_schema(
+                    url,
+                    tokens.access_token,
+                    demo_users=demo_users,
+                    public_read=public_read,
+                    registration=registration,
+                )
+            except TokenExpired:
+                if attempt == 3:
+                    raise
+                logger.info("the admin token expired while applying the schema; again")
+            finally:
+                await rest.logout(tokens.refresh_token)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class AdminLogin(Protocol):

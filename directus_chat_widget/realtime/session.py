@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from ..config import ChatConfig, load_config
 from ..errors import SessionClosed
+from ..files import FileClient
 from ..rest import DirectusRest
 from . import protocol
 from ._connection import Connection
@@ -258,6 +259,12 @@ class RealtimeSession:
         self._check_usable()
         name = collection or self.config.collection
         return await start_subscription(self._conn, name, query=query, event=event, since=since)
+
+    @property
+    def files(self) -> FileClient:
+        """Upload and download Directus files as the logged-in user (REST, this login's token)."""
+        self._check_usable()
+        return FileClient(self._conn.rest, self._conn.auth)
 
     def dedupe_field_for(self, collection: str | None = None) -> str | None:
         """The field :meth:`create` fills to make creates on ``collection`` exactly-once.

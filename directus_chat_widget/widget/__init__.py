@@ -20,6 +20,7 @@ What each part of the widget does, the objects ``ChatWidget`` composes
     _tasks.py       TaskKeeper: the tasks clicks start, kept and reported
     _owner.py       OwnerLoop: every click and every public coroutine on one event loop
     _markdown.py    Markdown rendering (kernel side); _sanitize.py: the allow-list
+    _attachments.py AttachmentServer: thumbnails, images and files to the views, as buffers
 """
 
 from __future__ import annotations

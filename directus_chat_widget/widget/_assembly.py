@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 
 from ..chat.presence import PresenceTiming
+from ._attachments import AttachmentServer
 from ._editing import Editing
 from ._login import LoginFlow, SessionFactory
 from ._notice import Notice
@@ -76,6 +77,7 @@ class Flows:
     paging: Paging
     editing: Editing
     presence: PresenceFlow
+    attachments: AttachmentServer
 
 
 def assemble(
@@ -88,6 +90,7 @@ def assemble(
     room: str,
     registrar: Registrar | None,
     show_stage: Callable[[str], None],
+    max_attachment_bytes: Callable[[], int],
     presence: PresenceTiming | bool = True,
 ) -> Flows:
     """The flows of one ChatWidget, every part adopted by its owner loop.
@@ -135,4 +138,5 @@ def assemble(
         paging=Paging(login, tasks, parts.message_list),
         editing=Editing(login, tasks, notice, parts.message_list),
         presence=following,
+        attachments=AttachmentServer(login, tasks, parts.message_list, max_attachment_bytes),
     )

@@ -8,8 +8,11 @@ callbacks that asked for them).
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from ..chat.store import ChatMessage, MessageStatus, StoreChange
 
@@ -17,7 +20,8 @@ __all__ = ["Listeners", "MessageCallback", "MessageNews"]
 
 logger = logging.getLogger(__name__)
 
-MessageCallback = Callable[[ChatMessage], None]
+# A plain function, or a coroutine function (a bot that answers: see README, "Bots").
+MessageCallback = Callable[[ChatMessage], Awaitable[Any] | None]
 Lookup = Callable[[str], ChatMessage | None]
 
 
@@ -33,6 +37,7 @@ class Listeners:
         self._name = name
         self._report = report
         self._callbacks: list[tuple[MessageCallback, bool]] = []
+        self._running: set[asyncio.Future[Any]] = set()  # coroutine callbacks, kept
 
     def add(self, callback: MessageCallback, *, include_own: bool) -> Callable[[], None]:
         """Register ``callback``; returns a function that removes it."""
@@ -53,10 +58,24 @@ class Listeners:
                 if own and not include_own:
                     continue
                 try:
-                    callback(message)
+                    result = callback(message)
+                    if inspect.isawaitable(result):
+                        self._keep(asyncio.ensure_future(result))
                 except Exception as exc:
-                    logger.exception("an %s callback raised", self._name)
-                    self._report(f"An {self._name} callback failed: {exc!r}")
+                    self._failed(exc)
+
+    def _keep(self, running: asyncio.Future[Any]) -> None:
+        self._running.add(running)
+        running.add_done_callback(self._done)
+
+    def _done(self, running: asyncio.Future[Any]) -> None:
+        self._running.discard(running)
+        if not running.cancelled() and running.exception() is not None:
+            self._failed(running.exception())
+
+    def _failed(self, exc: BaseException | None) -> None:
+        logger.error("an %s callback raised", self._name, exc_info=exc)
+        self._report(f"An {self._name} callback failed: {exc!r}")
 
 
 class MessageNews:

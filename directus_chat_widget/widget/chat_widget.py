@@ -9,6 +9,7 @@
     await chat.delete_message(chat.messages[-1])
     await chat.switch_room("ops")    # chat.room, chat.create_room(name), chat.on_room_change(f)
     chat.presence.online             # who is in the room now; chat.on_presence(f) when it changes
+    await chat.post(fig)             # a figure, a DataFrame, a Path, an image: see post()
 
 The widget holds no network code: a session (a :class:`RealtimeSession` by
 default, one per login) does the talking and a :class:`ChatRoom` keeps the
@@ -36,6 +37,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from ..chat.attachments import DEFAULT_MAX_ATTACHMENT_BYTES
 from ..chat.presence import Presence, PresenceTiming
 from ..chat.room import DEFAULT_PAGE_SIZE
 from ..chat.rooms import DEFAULT_ROOM
@@ -79,10 +81,12 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         status_bar, login_form, room_bar, message_list, presence_bar, message_form, notice: parts.
         stage: ``"login"`` or ``"chat"``: which parts are shown.
         markdown: the Markdown switch, live (the list follows it).
+        max_attachment_bytes: the largest file :meth:`post` sends (default 10 MB).
     """
 
     stage = traitlets.Unicode("login")
     markdown = traitlets.Bool(True)
+    max_attachment_bytes = traitlets.Int(DEFAULT_MAX_ATTACHMENT_BYTES)
 
     def __init__(
         self,
@@ -129,6 +133,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
             registrar=registrar,
             show_stage=self._show_stage,
             presence=presence,
+            max_attachment_bytes=lambda: self.max_attachment_bytes,
         )
         self._owner, self._tasks, self._feed = flows.owner, flows.tasks, flows.feed
         self._login, self._rooms, self._sending = flows.login, flows.rooms, flows.sending
@@ -229,6 +234,20 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
                 "send chat text with `await chat.send_message(text)`"
             )
         super().send(content, buffers)
+
+    @on_owner_loop
+    async def post(
+        self, obj: Any, *, text: str | None = None, name: str | None = None
+    ) -> ChatMessage:
+        """Send a figure, a DataFrame, a Path, bytes, an object with ``_repr_png_``/``_svg_``/
+        ``_markdown_``, or text (``text``: a file's caption); returns it. See ChatRoom.post.
+
+        Raises:
+            AttachmentRefused: over ``max_attachment_bytes``, or not an image (nothing sent).
+            TypeError, ValueError, RuntimeError: as :meth:`ChatRoom.post` (not logged in).
+        """
+        room = self._login.require_room()
+        return await room.post(obj, text=text, name=name, max_bytes=self.max_attachment_bytes)
 
     @on_owner_loop
     async def retry(self, key: str) -> ChatMessage:

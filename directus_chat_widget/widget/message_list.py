@@ -26,9 +26,11 @@ others ignore it)::
       {"type": "retry", "key": key}  /  {"type": "discard", "key": key}
       {"type": "edit", "key": key, "text": text}  /  {"type": "delete", "key": key}
       {"type": "katex", "view": id}               a message holds math: send KaTeX
+      {"type": <a part's own>, ...}               to the handler a part registered (handle())
 
 A message on the wire: ``{"key", "text", "html", "author", "author_id", "own", "time"
-(ISO 8601 UTC or null), "status" ("sent"|"pending"|"failed"), "error",
+(ISO 8601 UTC or null), "status" ("sent"|"pending"|"failed"), "error", "attachment"
+(its file's ``name``, ``mime``, ``size``, ``width``, ``height``, or null: see _attachments.py),
 "edited" (the server stored an edit), "saving" ("edit"|"delete"|null: a change
 of one's own on its way), "next"}``. An edit goes to the browser as one
 ``update`` change holding that message alone; a delete as one ``remove``.
@@ -70,6 +72,7 @@ _NEAR = 64
 ViewCallback = Callable[[str], None]
 KeyCallback = Callable[[str], None]
 EditCallback = Callable[[str, str], None]
+PartHandler = Callable[[dict[str, Any], list[Any]], None]
 
 
 def first_name(message: ChatMessage) -> str:
@@ -136,6 +139,7 @@ class MessageList(anywidget.AnyWidget):
         self._discard_callbacks: CallbackList[[str]] = CallbackList("a discard callback")
         self._edit_callbacks: CallbackList[[str, str]] = CallbackList("an edit callback")
         self._delete_callbacks: CallbackList[[str]] = CallbackList("a delete callback")
+        self._handlers: dict[str, PartHandler] = {}
         self.on_msg(self._on_frontend_msg)
 
     # -- reading -------------------------------------------------------------
@@ -188,6 +192,13 @@ class MessageList(anywidget.AnyWidget):
     def on_delete(self, callback: KeyCallback) -> Callable[[], None]:
         """Call ``callback(key)`` when the reader deletes their message."""
         return self._delete_callbacks.add(callback)
+
+    def handle(self, kind: str, handler: PartHandler) -> None:
+        """Route the browser's messages of type ``kind`` (a row part's own) to ``handler``.
+
+        ``handler(content, buffers)`` runs where the list's other callbacks run.
+        """
+        self._handlers[kind] = handler
 
     # -- Python -> browser -------------------------------------------------------
 
@@ -263,6 +274,8 @@ class MessageList(anywidget.AnyWidget):
             self._edit_callbacks(key, content["text"])
         elif kind == "delete" and isinstance(key, str):
             self._delete_callbacks(key)
+        elif isinstance(kind, str) and kind in self._handlers:
+            self._handlers[kind](content, list(_buffers or []))
         elif kind == "katex" and view is not None:
             module, css = katex_assets()
             self.send({"type": "katex", "view": view, "module": module, "css": css})
@@ -318,6 +331,7 @@ class MessageList(anywidget.AnyWidget):
             "error": message.error,
             "edited": message.edited,
             "saving": message.saving,
+            "attachment": _attachment(message),
             "next": self._keys[following] if following < len(self._keys) else None,
         }
 
@@ -346,6 +360,20 @@ class MessageList(anywidget.AnyWidget):
                 # indices: where they were before the change, a hint to find them fast
                 near = indices[position] if position < len(indices) else None
                 self._drop(message.key, near)
+
+
+def _attachment(message: ChatMessage) -> dict[str, Any] | None:
+    found = message.attachment
+    if found is None:
+        return None
+    return {
+        "name": found.name,
+        "mime": found.mime,
+        "image": found.looks_like_image,
+        "size": found.size,
+        "width": found.width,
+        "height": found.height,
+    }
 
 
 def _iso(message: ChatMessage) -> str | None:
