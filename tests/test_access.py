@@ -506,7 +506,7 @@ def test_directus_12_without_a_licence_refuses_and_nothing_is_widened(tmp_path: 
         said = str(caught.value)
         assert caught.value.code == "RESOURCE_RESTRICTED"
         for refused in (
-            "chat user create on messages (content, client_uid, room) (RESOURCE_RESTRICTED): "
+            "chat user create on messages (content, client_uid, room, attachment) (RESOURCE_RESTRICTED): "
             "chat users cannot post",
             "nobody can edit their own messages",
             "nobody can delete their own messages",
