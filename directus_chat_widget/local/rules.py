@@ -4,19 +4,27 @@ The rules, as Directus permissions (``$CURRENT_USER`` is the logged-in user)::
 
     Chat user policy (held by every chat user, directly or through a role)
       messages        read     all fields
-      messages        create   content, client_uid, room
+      messages        create   content, client_uid, room, reply_to
       messages        update   content              where user_created = $CURRENT_USER
       messages        delete                        where user_created = $CURRENT_USER
       directus_users  read     id, first_name, last_name   of users who hold this policy
       rooms           read     id, name, client_uid
       rooms           create   name, client_uid
+      reactions       read     id, message, emoji, reaction_key, client_uid,
+                               user_created, date_created
+      reactions       create   message, emoji, reaction_key, client_uid
+      reactions       delete                        where user_created = $CURRENT_USER
 
     Rooms are never renamed or deleted by chat users: a room is shared, so a
     rename would move everyone's conversation and a delete would orphan
     other people's messages. Administrators do both in the admin app.
 
+    Reactions are never updated: a change of mind is a delete and a create.
+    Each row's ``reaction_key`` must end with its writer's id (the field's
+    validation, see :mod:`.reactions`), so one user's row never blocks another's.
+
     Public policy (anyone, no login)
-      nothing; with public_read=True (a display wall) the three read rules above
+      nothing; with public_read=True (a display wall) the read rules above
 
 ``id``, ``user_created``, ``date_created`` and ``date_updated`` are written by
 Directus only: a create or update that names them is refused (FORBIDDEN).
@@ -38,6 +46,9 @@ __all__ = [
     "MESSAGES",
     "MESSAGE_CREATE_FIELDS",
     "MESSAGE_UPDATE_FIELDS",
+    "REACTIONS",
+    "REACTION_CREATE_FIELDS",
+    "REACTION_FIELDS",
     "ROOMS",
     "ROOM_CREATE_FIELDS",
     "ROOM_FIELDS",
@@ -57,11 +68,21 @@ CHAT_POLICY_NAME = "Chat user"
 # `id` is readable because every message names its author's uuid in `user_created`;
 # without it a client could not tell its own messages apart.
 USER_FIELDS = ("id", "first_name", "last_name")
-MESSAGE_CREATE_FIELDS = ("content", "client_uid", "room")
+MESSAGE_CREATE_FIELDS = ("content", "client_uid", "room", "reply_to")
 # client_uid makes a room's create exactly-once, as a message's (it must be readable
 # to be looked up after a lost reply).
 ROOM_FIELDS = ("id", "name", "client_uid")
 ROOM_CREATE_FIELDS = ("name", "client_uid")
+REACTION_FIELDS = (
+    "id",
+    "message",
+    "emoji",
+    "reaction_key",
+    "client_uid",
+    "user_created",
+    "date_created",
+)
+REACTION_CREATE_FIELDS = ("message", "emoji", "reaction_key", "client_uid")
 MESSAGE_UPDATE_FIELDS = ("content",)
 _OWN: dict[str, Any] = {"user_created": {"_eq": "$CURRENT_USER"}}
 _OWN_TEXT = "own messages only (user_created = $CURRENT_USER)"
@@ -69,6 +90,7 @@ _MEMBERS_TEXT = f"only users holding the {CHAT_POLICY_NAME} policy"
 MESSAGES = "messages"
 USERS = "directus_users"
 ROOMS = "rooms"
+REACTIONS = "reactions"
 # The (collection, action) pairs whose rules the kit decides, on both policies.
 MANAGED = (
     (MESSAGES, "read"),
@@ -80,6 +102,10 @@ MANAGED = (
     (ROOMS, "create"),
     (ROOMS, "update"),
     (ROOMS, "delete"),
+    (REACTIONS, "read"),
+    (REACTIONS, "create"),
+    (REACTIONS, "update"),
+    (REACTIONS, "delete"),
 )
 
 
@@ -152,6 +178,16 @@ def chat_rules(chat_policy: str) -> tuple[Rule, ...]:
         ),
         Rule(ROOMS, "read", ROOM_FIELDS, without="chat users see no rooms"),
         Rule(ROOMS, "create", ROOM_CREATE_FIELDS, without="chat users cannot open rooms"),
+        Rule(REACTIONS, "read", REACTION_FIELDS, without="nobody sees reactions"),
+        Rule(REACTIONS, "create", REACTION_CREATE_FIELDS, without="chat users cannot react"),
+        Rule(
+            REACTIONS,
+            "delete",
+            ("*",),
+            _OWN,
+            without="nobody can take back a reaction",
+            rows_text="own reactions only (user_created = $CURRENT_USER)",
+        ),
     )
 
 
@@ -170,6 +206,7 @@ def public_rules(chat_policy: str, *, public_read: bool) -> tuple[Rule, ...]:
             rows_text=_MEMBERS_TEXT,
         ),
         Rule(ROOMS, "read", ROOM_FIELDS, without="the public sees no rooms"),
+        Rule(REACTIONS, "read", REACTION_FIELDS, without="the public sees no reactions"),
     )
 
 
