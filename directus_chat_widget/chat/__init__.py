@@ -3,8 +3,12 @@
 ChatRoom       (room.py)   subscribes, pages history, sends optimistically
 MessageStore   (store.py)  the ordered, de-duplicated list; StoreChange deltas
 rooms          (rooms.py)  find, list and create rooms; each message is in one
+reactions      (reactions.py, _reacting.py)  one emoji per user per message, live
+replies        (replies.py)  the quote a reply shows of the message it answers
 """
 
+from .reactions import Reaction, check_emoji
+from .replies import Quote
 from .room import (
     DEFAULT_MAX_LENGTH,
     DEFAULT_PAGE_SIZE,
@@ -26,11 +30,14 @@ __all__ = [
     "ChatRoom",
     "MessageStatus",
     "MessageStore",
+    "Quote",
+    "Reaction",
     "Room",
     "SessionLike",
     "StoreChange",
     "SubscriptionEventLike",
     "SubscriptionLike",
+    "check_emoji",
     "check_room_name",
     "create_room",
     "find_room",

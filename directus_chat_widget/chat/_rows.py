@@ -32,7 +32,8 @@ class Row(NamedTuple):
     """A row from Directus, validated; ``author.name`` is None when no name was readable.
 
     ``updated_at`` is ``date_updated``: Directus leaves it null on create and
-    stamps it on every update, so a row that has one was edited.
+    stamps it on every update, so a row that has one was edited. ``reply_to``
+    is the id of the message it answers (None: none, or not readable).
     """
 
     id: int
@@ -40,6 +41,7 @@ class Row(NamedTuple):
     author: Author
     created_at: datetime | None
     updated_at: datetime | None = None
+    reply_to: int | None = None
 
 
 def parse_row(raw: Any) -> Row | None:
@@ -56,7 +58,9 @@ def parse_row(raw: Any) -> Row | None:
         return None
     author = author_of(raw.get("user_created"))
     created, updated = (parse_timestamp(raw.get(f"date_{when}")) for when in ("created", "updated"))
-    return Row(row_id, content, author, created, updated)
+    parent = raw.get("reply_to")
+    parent = parent if isinstance(parent, int) and not isinstance(parent, bool) else None
+    return Row(row_id, content, author, created, updated, parent)
 
 
 def author_of(value: Any) -> Author:
@@ -125,5 +129,6 @@ def merged(message: ChatMessage, row: Row, own_id: str | None) -> ChatMessage:
         author_first_name=first,
         created_at=row.created_at or message.created_at,
         edited_at=row.updated_at or message.edited_at,
+        reply_to=row.reply_to if row.reply_to is not None else message.reply_to,
         own=message.own if own_id is None else author_id == own_id,
     )

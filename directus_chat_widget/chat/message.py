@@ -31,6 +31,7 @@ MESSAGE_FIELDS = (
     "user_created.id",
     "user_created.first_name",
     "user_created.last_name",
+    "reply_to",
 )
 
 ChangeKind: TypeAlias = Literal["append", "prepend", "insert", "update", "remove", "reset"]
@@ -72,6 +73,8 @@ class ChatMessage:
             the new text, shown at once), ``"delete"`` while a delete is;
             None otherwise. A failed edit or delete puts back what the
             server has.
+        reply_to: the id of the message this one answers (it may since have
+            been deleted); None if it answers none.
     """
 
     key: str
@@ -87,6 +90,7 @@ class ChatMessage:
     edited_at: datetime | None = None
     own: bool = False
     saving: Saving | None = None
+    reply_to: int | None = None
 
     @property
     def edited(self) -> bool:

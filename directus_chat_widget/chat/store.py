@@ -1,9 +1,8 @@
 """The chat's message list as pure data: ordered, de-duplicated, with optimistic sends.
 
-No I/O and no asyncio: rows (plain dicts as Directus sends them) go in, small
-frozen :class:`ChatMessage` values come out, and every mutation returns a
-:class:`StoreChange` that says exactly what changed, so a UI can render
-incrementally instead of redrawing the list.
+No I/O and no asyncio: rows (plain dicts as Directus sends them) go in, small frozen
+:class:`ChatMessage` values come out, and every mutation returns a :class:`StoreChange`
+that says exactly what changed, so a UI can render incrementally, not redraw the list.
 
 The list is shown in this order:
 
@@ -57,13 +56,11 @@ class MessageStore:
         self._local: list[ChatMessage] = []  # pending and failed, in send order
         self._by_key: dict[str, ChatMessage] = {}
         self._key_by_id: dict[int, str] = {}
-        # The highest id known when a local message was sent: its own row must
-        # have a larger id, so an old row with the same text (a history page)
-        # is never mistaken for it.
+        # The highest id known when a local message was sent: its row must have a
+        # larger id, so an old row with the same text (a history page) is never it.
         self._floor: dict[str, int] = {}
-        # ``messages`` as last built; None after any change. Rebuilding it is a
-        # copy of the whole list, so it is done when someone reads it, never
-        # by a mutation: one new message costs the same however long the list.
+        # ``messages`` as last built, None after a change: rebuilt (a copy of the list)
+        # when read, never by a mutation, so an append costs the same at any length.
         self._view: tuple[ChatMessage, ...] | None = None
         # The server's version of each message with an edit or delete on its way.
         self._server: dict[str, ChatMessage] = {}
@@ -127,11 +124,13 @@ class MessageStore:
         placed = sorted((self._index(self._by_key[key]), self._by_key[key]) for key in touched)
         return StoreChange.describe(placed, len(added), oldest, newest)
 
-    def add_pending(self, content: str, author: Mapping[str, Any] | None) -> StoreChange:
+    def add_pending(
+        self, content: str, author: Mapping[str, Any] | None, reply_to: int | None = None
+    ) -> StoreChange:
         """Show our own message at the end, PENDING, before the server has it.
 
         Args:
-            content: the text as it will be sent.
+            content: the text as it will be sent; ``reply_to``: the id it answers.
             author: the session's user (``id``, ``first_name``, ``last_name``), if known.
 
         Returns:
@@ -149,6 +148,7 @@ class MessageStore:
             status=MessageStatus.PENDING,
             author_first_name=who.first_name,
             own=True,
+            reply_to=reply_to,
         )
         self._view = None
         self._local.append(message)
