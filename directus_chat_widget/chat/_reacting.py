@@ -148,6 +148,8 @@ class RoomReactions:
                 if exc.code != "RECORD_NOT_UNIQUE":
                     raise
                 row = await self._read_key(key)  # there already: a click in another view
+            if row.get("user_created") == own:  # the reply names us by id: we know our name
+                row = {**row, "user_created": dict(self._session.user or {})}
             self._tell(self._book.add_rows([row]))
         return self.of(message)
 

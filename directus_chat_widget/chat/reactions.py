@@ -44,6 +44,7 @@ REACTION_FIELDS = (
     "user_created.first_name",
 )
 MAX_EMOJI = 32  # characters; the schema's max_length on reactions.emoji
+_UNNAMED = "Unknown User"
 
 _VS16, _ZWJ, _KEYCAP, _BLACK_FLAG, _CANCEL_TAG = 0xFE0F, 0x200D, 0x20E3, 0x1F3F4, 0xE007F
 _SKIN_TONES = range(0x1F3FB, 0x1F400)
@@ -185,7 +186,7 @@ def _parse(raw: Any) -> _Row | None:
     except ValueError:
         logger.info("skipping reaction row %s: %r is not one emoji", row_id, emoji)
         return None
-    return _Row(row_id, message, emoji, author.id, author.first_name or "Unknown User")
+    return _Row(row_id, message, emoji, author.id, author.first_name or _UNNAMED)
 
 
 class ReactionBook:
@@ -199,8 +200,12 @@ class ReactionBook:
         """Take rows from the server (reads, events, replies); returns the messages changed."""
         changed: set[int] = set()
         for raw in rows:
-            row = _parse(raw)
-            if row is None or self._rows.get(row.id) == row:
+            row, known = _parse(raw), None
+            if row is not None:
+                known = self._rows.get(row.id)
+            if row is None or known == row:
+                continue
+            if known is not None and row.name == _UNNAMED:  # a reply names the author by id
                 continue
             self._rows[row.id] = row
             self._by_message.setdefault(row.message, {})[row.id] = row
