@@ -79,9 +79,10 @@ class RoomReplies:
 
     def quote(self, message: ChatMessage) -> Quote | None:
         """What ``message`` shows of its parent; None if it is not a reply."""
-        parent_id = message.reply_to
-        if parent_id is None:
-            return None
+        return None if message.reply_to is None else self.quote_of(message.reply_to)
+
+    def quote_of(self, parent_id: int) -> Quote:
+        """What a reply to the message ``parent_id`` shows of it."""
         parent = self._store.by_id(parent_id)
         if parent is not None and parent.status is MessageStatus.SENT:
             return Quote(parent_id, parent.key, _first_name(parent), snippet(parent.content))

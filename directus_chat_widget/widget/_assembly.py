@@ -17,6 +17,8 @@ from ._login import LoginFlow, SessionFactory
 from ._notice import Notice
 from ._owner import OwnerLoop
 from ._paging import Paging
+from ._reactions import Reactions
+from ._replies import Replies
 from ._room_feed import RoomFeed
 from ._rooms import Rooms
 from ._sending import Sending
@@ -66,6 +68,8 @@ class Flows:
     signup: SignupFlow
     paging: Paging
     editing: Editing
+    reactions: Reactions
+    replies: Replies
 
 
 def assemble(
@@ -107,14 +111,18 @@ def assemble(
     signup = SignupFlow(
         registrar=registrar, login=login, form=parts.login_form, owner=owner, tasks=tasks, url=url
     )
+    replies = Replies(login, parts.message_list)
+    form, shown = parts.message_form, parts.message_list
     return Flows(
         owner=owner,
         tasks=tasks,
         feed=feed,
         login=login,
         rooms=Rooms(login, tasks, parts.room_bar),
-        sending=Sending(login, owner, tasks, notice, parts.message_form, parts.message_list),
+        sending=Sending(login, owner, tasks, notice, form, shown, replies.take),
         signup=signup,
         paging=Paging(login, tasks, parts.message_list),
         editing=Editing(login, tasks, notice, parts.message_list),
+        reactions=Reactions(login, tasks, notice, parts.message_list, notice.show),
+        replies=replies,
     )

@@ -27,6 +27,10 @@ others ignore it)::
       {"type": "edit", "key": key, "text": text}  /  {"type": "delete", "key": key}
       {"type": "katex", "view": id}               a message holds math: send KaTeX
 
+    Row parts (message_list.<feature>.js) add their own types both ways; in
+    Python a part adds fields to each message (:meth:`add_row_fields`) and
+    takes its browser messages (:meth:`handle`).
+
 A message on the wire: ``{"key", "text", "html", "author", "author_id", "own", "time"
 (ISO 8601 UTC or null), "status" ("sent"|"pending"|"failed"), "error",
 "edited" (the server stored an edit), "saving" ("edit"|"delete"|null: a change
@@ -70,6 +74,7 @@ _NEAR = 64
 ViewCallback = Callable[[str], None]
 KeyCallback = Callable[[str], None]
 EditCallback = Callable[[str, str], None]
+RowFields = Callable[[ChatMessage], dict[str, Any]]
 
 
 def first_name(message: ChatMessage) -> str:
@@ -136,6 +141,8 @@ class MessageList(anywidget.AnyWidget):
         self._discard_callbacks: CallbackList[[str]] = CallbackList("a discard callback")
         self._edit_callbacks: CallbackList[[str, str]] = CallbackList("an edit callback")
         self._delete_callbacks: CallbackList[[str]] = CallbackList("a delete callback")
+        self._row_fields: list[RowFields] = []
+        self._part_handlers: dict[str, Callable[[dict[str, Any]], None]] = {}
         self.on_msg(self._on_frontend_msg)
 
     # -- reading -------------------------------------------------------------
@@ -188,6 +195,14 @@ class MessageList(anywidget.AnyWidget):
     def on_delete(self, callback: KeyCallback) -> Callable[[], None]:
         """Call ``callback(key)`` when the reader deletes their message."""
         return self._delete_callbacks.add(callback)
+
+    def add_row_fields(self, fields: RowFields) -> None:
+        """A row part's fields: ``fields(message)`` is merged into each message sent."""
+        self._row_fields.append(fields)
+
+    def handle(self, kind: str, callback: Callable[[dict[str, Any]], None]) -> None:
+        """A row part's browser message ``{"type": kind, ...}`` goes to ``callback(content)``."""
+        self._part_handlers[kind] = callback
 
     # -- Python -> browser -------------------------------------------------------
 
@@ -263,6 +278,8 @@ class MessageList(anywidget.AnyWidget):
             self._edit_callbacks(key, content["text"])
         elif kind == "delete" and isinstance(key, str):
             self._delete_callbacks(key)
+        elif isinstance(kind, str) and kind in self._part_handlers:
+            self._part_handlers[kind](content)
         elif kind == "katex" and view is not None:
             module, css = katex_assets()
             self.send({"type": "katex", "view": view, "module": module, "css": css})
@@ -306,7 +323,7 @@ class MessageList(anywidget.AnyWidget):
 
     def _wire(self, message: ChatMessage, index: int) -> dict[str, Any]:
         following = index + 1
-        return {
+        wire = {
             "key": message.key,
             "text": message.content,
             "html": self._rendered.html(message.key, message.content) if self.markdown else None,
@@ -320,6 +337,9 @@ class MessageList(anywidget.AnyWidget):
             "saving": message.saving,
             "next": self._keys[following] if following < len(self._keys) else None,
         }
+        for fields in self._row_fields:
+            wire.update(fields(message))
+        return wire
 
     def _locate(self, key: str, near: int | None = None) -> int:
         """The index of ``key`` in ``_keys``, looking around ``near`` first.
