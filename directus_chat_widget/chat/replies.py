@@ -126,7 +126,8 @@ class RoomReplies:
         """The server deleted these messages (loaded or not): their replies quote them as gone."""
         touched: set[str] = set()
         for message_id in ids:
-            if message_id in self._children or self._read.get(message_id) is not None:
+            known_gone = message_id in self._read and self._read[message_id] is None
+            if not known_gone and (message_id in self._children or message_id in self._read):
                 self._read[message_id] = None
                 touched |= self._children.get(message_id, set())
         self._tell(touched)
