@@ -193,6 +193,8 @@ def test_public_read_is_opt_in_read_only_and_can_be_taken_back(
         "public read on directus_users (id, first_name, last_name), "
         f"only users holding the {CHAT_POLICY_NAME} policy",
         "public read on rooms (id, name, client_uid)",
+        "public read on reactions (id, message, emoji, reaction_key, client_uid, "
+        "user_created, date_created)",
     ]
     assert not opened.modified and not opened.removed
     with as_user(server) as anyone, as_admin(server) as admin:
@@ -217,9 +219,12 @@ def test_public_read_is_opt_in_read_only_and_can_be_taken_back(
         assert anyone.delete(f"/items/messages/{posted['id']}").status_code == 403
         assert anyone.get("/items/rooms").status_code == 200  # the wall may read rooms...
         assert anyone.post("/items/rooms", json={"name": "wall"}).status_code == 403  # only
+        assert anyone.get("/items/reactions").status_code == 200  # ...and reactions, only
+        reaction = {"message": posted["id"], "emoji": "👍", "reaction_key": "x"}
+        assert anyone.post("/items/reactions", json=reaction).status_code == 403
     assert [row["content"] for row in rows_with(server, content)] == [content]
     closed = server.setup_chat()
-    assert len(closed.removed) == 3 and not closed.created, closed.summary()
+    assert len(closed.removed) == 4 and not closed.created, closed.summary()
     with as_user(server) as anyone:
         assert anyone.get("/items/rooms").status_code == 403
         assert anyone.get("/items/messages").status_code == 403
@@ -409,7 +414,8 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
     assert f"role {CHAT_ROLE_NAME} with the {CHAT_POLICY_NAME} policy" in report.created
     assert "field messages.date_updated" in report.created
     assert f"policy {CHAT_POLICY_NAME}" in report.created
-    assert sum(line.startswith("chat user ") for line in report.created) == 7  # 2 on rooms
+    # 2 on rooms, 3 on reactions
+    assert sum(line.startswith("chat user ") for line in report.created) == 10
     summary = report.summary()
     assert summary[0].startswith(f"{len(report.created)} created, 3 changed, 3 removed")
     assert "- public create on messages (*)" in summary
@@ -427,12 +433,21 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
         members = json.dumps(json.loads(members), sort_keys=True)
         assert _permissions(admin, chat) == {
             ("messages", "read", "*", "null"),
-            ("messages", "create", "client_uid,content,room", "null"),
+            ("messages", "create", "client_uid,content,reply_to,room", "null"),
             ("messages", "update", "content", own),
             ("messages", "delete", "*", own),
             ("directus_users", "read", "first_name,id,last_name", members),
             ("rooms", "read", "client_uid,id,name", "null"),  # never update or delete
             ("rooms", "create", "client_uid,name", "null"),
+            # never update; delete only one's own
+            (
+                "reactions",
+                "read",
+                "client_uid,date_created,emoji,id,message,reaction_key,user_created",
+                "null",
+            ),
+            ("reactions", "create", "client_uid,emoji,message,reaction_key", "null"),
+            ("reactions", "delete", "*", own),
         }
         holders = admin.get(
             "/access", params={"filter[user][_nnull]": "true", "fields": "user.email,policy"}
@@ -487,7 +502,8 @@ def test_directus_12_without_a_licence_refuses_and_nothing_is_widened(tmp_path: 
         said = str(caught.value)
         assert caught.value.code == "RESOURCE_RESTRICTED"
         for refused in (
-            "chat user create on messages (content, client_uid, room) (RESOURCE_RESTRICTED): "
+            "chat user create on messages (content, client_uid, room, reply_to) "
+            "(RESOURCE_RESTRICTED): "
             "chat users cannot post",
             "nobody can edit their own messages",
             "nobody can delete their own messages",

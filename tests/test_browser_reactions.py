@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 from labdriver import LabPage
-from test_browser import ARTIFACTS, chat_cell, chromium, lab, notebook
+from test_browser import ARTIFACTS, chromium, lab, notebook, two_chats
 
 from directus_chat_widget.local import DemoUser, LocalDirectus
 
@@ -35,15 +34,7 @@ async def test_reactions_and_replies_live_in_two_users_views(
 
     ada, grace = demo_users
     page = notebook.page
-    name = notebook.lab.write_notebook(
-        "reactions.ipynb", chat_cell(directus.url), chat_cell(directus.url, "other")
-    )
-    await notebook.open(name)
-    await notebook.run_cell(0)
-    await notebook.run_cell(1)
-    where = await notebook.execute("import directus_chat_widget as d\nprint(d.__file__)")
-    assert where.strip().startswith(str(Path(__file__).resolve().parents[1])), where
-    mine, theirs = page.locator(".dcw-chat").nth(0), page.locator(".dcw-chat").nth(1)
+    mine, theirs = await two_chats(notebook, directus.url, "reactions.ipynb")
     room = f"reactions-{uuid.uuid4().hex[:8]}"
     tag = uuid.uuid4().hex[:6]
     await notebook.execute(

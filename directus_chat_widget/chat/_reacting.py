@@ -22,7 +22,7 @@ from typing import Any
 
 from .._callbacks import CallbackList
 from ..errors import DirectusError, Forbidden
-from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike
+from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike, attach, detach
 from .message import ChatMessage, MessageStatus, StoreChange
 from .reactions import (
     REACTION_FIELDS,
@@ -89,12 +89,8 @@ class RoomReactions:
         except DirectusError as exc:
             logger.info("no reactions on this server (%s): the chat goes on without", exc)
             return
-        remover = subscription.add_listener(self._on_event)
-        track = getattr(subscription, "track", None)
-        if callable(track):  # after a gap, the reactions held that are gone come as deletes
-            track(lambda: self._book.ids)
+        self._remove_listener = attach(subscription, self._on_event, lambda: self._book.ids)
         self._subscription = subscription
-        self._remove_listener = remover if callable(remover) else None
         self.available = True
         await self.load(rows)
 
@@ -118,13 +114,7 @@ class RoomReactions:
     async def close(self) -> None:
         remover, self._remove_listener = self._remove_listener, None
         subscription, self._subscription = self._subscription, None
-        if remover is not None:
-            remover()
-        if subscription is not None:
-            try:
-                await subscription.unsubscribe()
-            except DirectusError as exc:
-                logger.debug("unsubscribing from reactions failed: %s", exc)
+        await detach(subscription, remover, REACTIONS)
 
     # -- writing --------------------------------------------------------------------
 

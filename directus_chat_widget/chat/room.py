@@ -26,10 +26,9 @@ from types import TracebackType
 from typing import Any
 
 from .._callbacks import CallbackList
-from ..errors import DirectusError
 from ._create import deliver
 from ._edits import OwnChanges
-from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike
+from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike, attach, detach
 from ._reacting import RoomReactions
 from .message import MESSAGE_FIELDS, check_text
 from .replies import RoomReplies
@@ -160,12 +159,8 @@ class ChatRoom:
         query = self._query()
         # Every kind: new messages, edits and deletes (each read back after a gap).
         subscription = await self._session.subscribe(self.collection, query=query)
-        remover = subscription.add_listener(self._on_event)
-        track = getattr(subscription, "track", None)
-        if callable(track):  # after a gap, the rows shown that are gone come as deletes
-            track(lambda: self._store.ids)
+        self._remove_listener = attach(subscription, self._on_event, lambda: self._store.ids)
         self._subscription = subscription
-        self._remove_listener = remover if callable(remover) else None
         try:
             rows = await self._session.read(self.collection, self._page_query())
         except BaseException:
@@ -367,15 +362,7 @@ class ChatRoom:
     async def _unsubscribe(self) -> None:
         remover, self._remove_listener = self._remove_listener, None
         subscription, self._subscription = self._subscription, None
-        if remover is not None:
-            remover()
-        if subscription is None:
-            return
-        try:
-            await subscription.unsubscribe()
-        except DirectusError as exc:
-            # The session may be closed or gone: the subscription died with it.
-            logger.debug("unsubscribing from %s failed: %s", self.collection, exc)
+        await detach(subscription, remover, self.collection)
 
     def _check_usable(self) -> None:
         if self._closed:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .._sync import run_sync
-from ..errors import PermissionRefused, ServerError
+from ..errors import PermissionRefused, ServerError, TokenExpired
 from ..rest import DirectusRest
 from .access import (
     chat_policy_id,
@@ -66,6 +66,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CHAT_COLLECTION = "messages"
+_PASSES = 3  # applications of the schema as admin, each with a new login
 
 
 @dataclass(frozen=True)
@@ -247,21 +248,31 @@ async def apply_chat_schema_as_admin(
 ) -> SchemaReport:
     """Log in as an administrator, then :func:`apply_chat_schema`.
 
+    A token that expires on the way (a server with a short ``ACCESS_TOKEN_TTL``)
+    is met with a new login and the whole schema applied again: each pass
+    writes only what is still missing, so each gets further.
+
     Raises:
         InvalidCredentials: the admin login was refused; and as apply_chat_schema.
     """
     async with DirectusRest(url) as rest:
-        tokens = await rest.login(email, password)
-        try:
-            return await apply_chat_schema(
-                url,
-                tokens.access_token,
-                demo_users=demo_users,
-                public_read=public_read,
-                registration=registration,
-            )
-        finally:
-            await rest.logout(tokens.refresh_token)
+        for attempt in range(1, _PASSES + 1):
+            tokens = await rest.login(email, password)
+            try:
+                return await apply_chat_schema(
+                    url,
+                    tokens.access_token,
+                    demo_users=demo_users,
+                    public_read=public_read,
+                    registration=registration,
+                )
+            except TokenExpired:
+                if attempt == _PASSES:
+                    raise
+                logger.info("the admin token expired while applying the schema; again")
+            finally:
+                await rest.logout(tokens.refresh_token)
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 class AdminLogin(Protocol):
