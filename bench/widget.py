@@ -12,7 +12,14 @@ serialises to JSON as a kernel would):
 - bytes on the wire per append, against what one synced list trait would send;
 - bytes on the wire per edit (someone's, arriving as one update; one's own,
   shown at once as saving and then as stored: two updates) and per delete,
-  made in the middle of the full history.
+  made in the middle of the full history;
+- bytes on the wire per reaction (one added, one taken back: only that
+  message's reactions go) and per edit of a message that has a reply (the
+  update, then the reply's new quote).
+
+The list runs with the reactions and replies row parts wired as in a
+ChatWidget (every tenth message replies to one five above it), so the append
+costs include theirs.
 
 Browser side (Debian's Chromium via Playwright, if present): the list view on
 a standalone page fed the same custom messages; time for a new message to be
@@ -31,8 +38,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from directus_chat_widget.chat._reacting import RoomReactions
+from directus_chat_widget.chat.reactions import reaction_key
+from directus_chat_widget.chat.replies import RoomReplies
+from directus_chat_widget.protocol import SubscriptionEvent
 from directus_chat_widget.store import MessageStore, StoreChange
 from directus_chat_widget.widget import MessageList
+from directus_chat_widget.widget._reactions import Reactions
+from directus_chat_widget.widget._replies import Replies
 from directus_chat_widget.widget._standalone import standalone_page
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,6 +67,7 @@ def row(n: int) -> dict[str, Any]:
         "content": f"message number {n}: a line of ordinary chat text",
         "date_created": f"2026-11-29T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}.000Z",
         "user_created": AUTHORS[n % 2],
+        "reply_to": n - 5 if n % 10 == 0 else None,
     }
 
 
@@ -81,6 +95,47 @@ def mixed_row(n: int) -> dict[str, Any]:
     return base
 
 
+class _Session:
+    """All the room's parts ask of a session here: who is logged in."""
+
+    user = AUTHORS[0]
+
+
+class _Room:
+    """The open room as the widget's row parts see it: a store, its reactions and quotes."""
+
+    def __init__(self, store: MessageStore) -> None:
+        self.reactions = RoomReactions(_Session(), store)  # type: ignore[arg-type]
+        self.reactions.available = True
+        self.replies = RoomReplies(_Session(), "messages", store)  # type: ignore[arg-type]
+        self.get = store.get
+
+
+class _Login:
+    """The LoginFlow the row parts hang on: the room shown, and who watches it."""
+
+    def __init__(self, room: _Room) -> None:
+        self.room = room
+        self.room_watchers: list[Callable[[Any], Callable[[], None]]] = []
+
+
+def with_parts(widget: MessageList, store: MessageStore) -> _Room:
+    """Wire the reactions and replies row parts to ``widget``, as a ChatWidget does."""
+    room = _Room(store)
+    login = _Login(room)
+    Reactions(login, None, None, widget, print)  # type: ignore[arg-type]
+    Replies(login, widget)  # type: ignore[arg-type]
+    for watch in login.room_watchers:
+        watch(room)
+    return room
+
+
+def reaction_row(row_id: int, message: int, emoji: str, user: dict[str, Any]) -> dict[str, Any]:
+    key = reaction_key(message, emoji, user["id"])
+    return {"id": row_id, "message": message, "emoji": emoji, "reaction_key": key,
+            "user_created": user}  # fmt: skip
+
+
 def metered_list(**kwargs: Any) -> tuple[MessageList, list[int], list[dict[str, Any]]]:
     """A MessageList whose comm serialises each message (as a kernel does) and keeps it."""
     widget = MessageList(**kwargs)
@@ -93,7 +148,7 @@ def metered_list(**kwargs: Any) -> tuple[MessageList, list[int], list[dict[str, 
     ) -> None:
         raw = json.dumps(data)
         sizes.append(len(raw.encode()))
-        sent.append(data["content"])
+        sent.append(data.get("content"))  # (closing a comm sends none)
 
     widget.comm.publish_msg = publish
     return widget, sizes, sent
@@ -111,15 +166,26 @@ def per_append_us(count: int, step: Callable[[int], None]) -> list[float]:
 def python_side(count: int) -> dict[str, Any]:
     # Widget alone: the store's changes are made first, untimed.
     store = MessageStore(own_id="u-ada")  # the list's reader: her messages are hers to edit
-    changes: list[StoreChange] = [store.add_rows([row(n)]) for n in range(1, count + 1)]
     widget, sizes, _ = metered_list()
+    room = with_parts(widget, store)
+    changes: list[StoreChange] = []
+    for n in range(1, count + 1):
+        changes.append(store.add_rows([row(n)]))
+        room.replies.seen(changes[-1])  # as the room does before the list hears of it
     widget_us = per_append_us(count, lambda n: widget.apply(changes[n - 1]))
     append_bytes = sizes[:]
 
     # Store + widget: one incoming message's path below the room.
     store2 = MessageStore()
     widget2, _, _ = metered_list()
-    both_us = per_append_us(count, lambda n: widget2.apply(store2.add_rows([row(n)])))
+    room2 = with_parts(widget2, store2)
+
+    def incoming(n: int) -> None:
+        change = store2.add_rows([row(n)])
+        room2.replies.seen(change)
+        widget2.apply(change)
+
+    both_us = per_append_us(count, incoming)
 
     # The same path over a history of every kind, each rendered (Markdown, code, math).
     store3 = MessageStore()
@@ -134,7 +200,47 @@ def python_side(count: int) -> dict[str, Any]:
         "mixed_bytes": mixed_sizes,
         "bytes": append_bytes,
         "full_trait": full_trait,
+        **reaction_bytes(room, store, widget, sizes, count),
         **edit_and_delete_bytes(store, widget, sizes, count),
+    }
+
+
+def reaction_bytes(
+    room: _Room, store: MessageStore, widget: MessageList, sizes: list[int], count: int
+) -> dict[str, list[int]]:
+    """Bytes sent to the browser per reaction added and taken back, a quarter of the way
+    into the history; and per edit of a message that has a reply."""
+
+    def sent_by(step: Callable[[], None]) -> int:
+        before = len(sizes)
+        step()
+        return sum(sizes[before:])
+
+    def event(kind: str, rows: list[dict[str, Any]], keys: tuple[int, ...]) -> None:
+        room.reactions._on_event(SubscriptionEvent("uid", kind, tuple(rows), keys))  # type: ignore[arg-type]
+
+    # A quarter of the way in: the edits and deletes below take the middle.
+    middle = range(count // 4, count // 4 + max(2, min(200, count // 8)))
+    added, removed, next_id = [], [], 1
+    for n in middle:
+        for user in AUTHORS:  # two reactions on each: the second one's delta names both
+            reaction = reaction_row(next_id, n, "👍", user)
+            added.append(sent_by(lambda r=reaction: event("create", [r], (r["id"],))))
+            next_id += 1
+    for row_id in range(1, next_id, 2):
+        removed.append(sent_by(lambda i=row_id: event("delete", [], (i,))))
+    parents = [n - 5 for n in middle if n % 10 == 0]
+    edited = {"date_updated": "2026-11-30T00:00:00.000Z"}
+
+    def edit_parent(n: int) -> None:
+        change = store.add_rows([{**row(n), **edited, "content": f"{row(n)['content']}!"}])
+        room.replies.seen(change)
+        widget.apply(change)
+
+    return {
+        "reaction_bytes": added,
+        "unreaction_bytes": removed,
+        "parent_edit_bytes": [sent_by(lambda n=n: edit_parent(n)) for n in parents],
     }
 
 
@@ -313,12 +419,18 @@ def main() -> None:
         f"{'one synced list trait at the end':34}{'':10}{py['full_trait']:10,}"
         f"{py['full_trait'] / last_b:11.0f}x"
     )
-    print(f"\nEdits and deletes in the middle of {count:,} messages: bytes to the browser (median)")
+    print(
+        f"\nEdits, deletes and reactions in the middle of {count:,} messages: "
+        "bytes to the browser (median)"
+    )
     print(f"{'':34}{'bytes':>10}{'vs append':>12}")
     for label, key in (
         ("an edit arriving (one update)", "edit_bytes"),
         ("own edit (saving + stored: 2)", "own_edit_bytes"),
         ("a delete (one remove)", "delete_bytes"),
+        ("a reaction added", "reaction_bytes"),
+        ("a reaction taken back", "unreaction_bytes"),
+        ("edit of a message with a reply (+q)", "parent_edit_bytes"),
     ):
         size = median([float(b) for b in py[key]])
         print(f"{label:34}{size:10.0f}{size / last_b:12.2f}")

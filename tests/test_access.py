@@ -195,6 +195,8 @@ def test_public_read_is_opt_in_read_only_and_can_be_taken_back(
         "public read on rooms (id, name, client_uid)",
         "public read on directus_files (id, filename_download, type, filesize, width, height), "
         "chat folder files attached to a message",
+        "public read on reactions (id, message, emoji, reaction_key, client_uid, "
+        "user_created, date_created)",
     ]
     assert not opened.modified and not opened.removed
     with as_user(server) as anyone, as_admin(server) as admin:
@@ -219,6 +221,9 @@ def test_public_read_is_opt_in_read_only_and_can_be_taken_back(
         assert anyone.delete(f"/items/messages/{posted['id']}").status_code == 403
         assert anyone.get("/items/rooms").status_code == 200  # the wall may read rooms...
         assert anyone.post("/items/rooms", json={"name": "wall"}).status_code == 403  # only
+        assert anyone.get("/items/reactions").status_code == 200  # ...and reactions, only
+        reaction = {"message": posted["id"], "emoji": "👍", "reaction_key": "x"}
+        assert anyone.post("/items/reactions", json=reaction).status_code == 403
     assert [row["content"] for row in rows_with(server, content)] == [content]
     closed = server.setup_chat()
     assert len(closed.removed) == 4 and not closed.created, closed.summary()
@@ -411,8 +416,8 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
     assert f"role {CHAT_ROLE_NAME} with the {CHAT_POLICY_NAME} policy" in report.created
     assert "field messages.date_updated" in report.created
     assert f"policy {CHAT_POLICY_NAME}" in report.created
-    # 2 on rooms, 4 on presence, 2 on files
-    assert sum(line.startswith("chat user ") for line in report.created) == 13
+    # 2 on rooms, 4 on presence, 2 on files, 3 on reactions
+    assert sum(line.startswith("chat user ") for line in report.created) == 16
     summary = report.summary()
     assert summary[0].startswith(f"{len(report.created)} created, 3 changed, 3 removed")
     assert "- public create on messages (*)" in summary
@@ -435,7 +440,7 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
         files = json.dumps({"_and": [in_folder, {"_or": [mine, attached]}]}, sort_keys=True)
         assert _permissions(admin, chat) == {
             ("messages", "read", "*", "null"),
-            ("messages", "create", "attachment,client_uid,content,room", "null"),
+            ("messages", "create", "attachment,client_uid,content,reply_to,room", "null"),
             ("directus_files", "read", "filename_download,filesize,height,id,type,width", files),
             ("directus_files", "create", "filename_download,folder,storage,title,type", "null"),
             ("messages", "update", "content", own),
@@ -452,6 +457,15 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
             ("presence", "create", "client_uid,key,room,typing", "null"),  # own key: validated
             ("presence", "update", "typing", own),
             ("presence", "delete", "*", own),
+            # never update; delete only one's own
+            (
+                "reactions",
+                "read",
+                "client_uid,date_created,emoji,id,message,reaction_key,user_created",
+                "null",
+            ),
+            ("reactions", "create", "client_uid,emoji,message,reaction_key", "null"),
+            ("reactions", "delete", "*", own),
         }
         holders = admin.get(
             "/access", params={"filter[user][_nnull]": "true", "fields": "user.email,policy"}
@@ -506,7 +520,8 @@ def test_directus_12_without_a_licence_refuses_and_nothing_is_widened(tmp_path: 
         said = str(caught.value)
         assert caught.value.code == "RESOURCE_RESTRICTED"
         for refused in (
-            "chat user create on messages (content, client_uid, room, attachment) (RESOURCE_RESTRICTED): "
+            "chat user create on messages (content, client_uid, room, attachment, reply_to) "
+            "(RESOURCE_RESTRICTED): "
             "chat users cannot post",
             "nobody can edit their own messages",
             "nobody can delete their own messages",

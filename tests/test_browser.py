@@ -204,6 +204,19 @@ async def log_in_by_form(page: Any, user: DemoUser, password: str | None = None)
     await page.locator("button.dcw-login-button").click()
 
 
+async def two_chats(notebook: LabPage, url: str, filename: str) -> tuple[Any, Any]:
+    """Open a notebook of two ChatWidgets in one kernel, ``chat`` and ``other``; their views."""
+    name = notebook.lab.write_notebook(filename, chat_cell(url), chat_cell(url, "other"))
+    await notebook.open(name)
+    await notebook.run_cell(0)
+    await notebook.run_cell(1)
+    # The kernel imports this checkout's package (labdriver puts it on PYTHONPATH).
+    where = await notebook.execute("import directus_chat_widget as d\nprint(d.__file__)")
+    assert where.strip().startswith(str(Path(__file__).resolve().parents[1])), where
+    chats = notebook.page.locator(".dcw-chat")
+    return chats.nth(0), chats.nth(1)
+
+
 async def expect_logged_out_cleanly(page: Any) -> None:
     from playwright.async_api import expect
 
@@ -497,16 +510,7 @@ async def test_edit_and_delete_own_messages_live_in_two_users_views(
 
     ada, grace = demo_users
     page = notebook.page
-    name = notebook.lab.write_notebook(
-        "edits.ipynb", chat_cell(directus.url), chat_cell(directus.url, "other")
-    )
-    await notebook.open(name)
-    await notebook.run_cell(0)
-    await notebook.run_cell(1)
-    # The kernel imports this checkout's package (labdriver puts it on PYTHONPATH).
-    where = await notebook.execute("import directus_chat_widget as d\nprint(d.__file__)")
-    assert where.strip().startswith(str(Path(__file__).resolve().parents[1])), where
-    mine, theirs = page.locator(".dcw-chat").nth(0), page.locator(".dcw-chat").nth(1)
+    mine, theirs = await two_chats(notebook, directus.url, "edits.ipynb")
     await notebook.execute(
         f"await chat.login({ada.email!r}, {ada.password!r})\n"
         f"await other.login({grace.email!r}, {grace.password!r})"

@@ -105,6 +105,8 @@ class FakeSession:
     async def subscribe(
         self, collection: str, *, query: dict[str, Any] | None = None, event: Any = None
     ) -> FakeSubscription:
+        if collection == "reactions":  # a server without reactions: the room goes on without
+            raise Forbidden("no reactions collection here", code="FORBIDDEN")
         self.calls.append(("subscribe", {"collection": collection, "query": query, "event": event}))
         subscription = FakeSubscription(self, collection, query, event)
         self.subscriptions.append(subscription)

@@ -24,7 +24,10 @@ def _source(cell: dict[str, object]) -> str:
 
 
 def test_there_is_a_notebook_per_step() -> None:
-    assert len(NOTEBOOKS) == 10, [p.name for p in NOTEBOOKS]
+    # NN_name.ipynb, one number each (steps are added, and renumbered, over time).
+    steps = [p.name[:2] for p in NOTEBOOKS]
+    assert len(NOTEBOOKS) >= 9 and all(step.isdigit() for step in steps), steps
+    assert len(set(steps)) == len(steps), steps
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -5,11 +5,15 @@ MessageStore   (store.py)  the ordered, de-duplicated list; StoreChange deltas
 rooms          (rooms.py)  find, list and create rooms; each message is in one
 RoomPresence   (presence.py) who is online in a room and typing (rows judged by age)
 attachments    (attachments.py, _posting.py, _convert.py)  files with messages, post(obj)
+reactions      (reactions.py, _reacting.py)  one emoji per user per message, live
+replies        (replies.py)  the quote a reply shows of the message it answers
 """
 
 from .attachments import DEFAULT_MAX_ATTACHMENT_BYTES, AttachmentRefused, Upload
 from .message import Attachment
 from .presence import Presence, PresenceTiming, PresentUser, RoomPresence
+from .reactions import Reaction, check_emoji
+from .replies import Quote
 from .room import (
     DEFAULT_MAX_LENGTH,
     DEFAULT_PAGE_SIZE,
@@ -37,6 +41,8 @@ __all__ = [
     "Presence",
     "PresenceTiming",
     "PresentUser",
+    "Quote",
+    "Reaction",
     "Room",
     "RoomPresence",
     "SessionLike",
@@ -44,6 +50,7 @@ __all__ = [
     "SubscriptionEventLike",
     "SubscriptionLike",
     "Upload",
+    "check_emoji",
     "check_room_name",
     "create_room",
     "find_room",

@@ -1,5 +1,8 @@
 """Storing one send exactly once, however often it is tried. Used by ChatRoom.send/retry.
 
+:func:`deliver` is a send's whole way: the create, then the store settled
+(SENT, or FAILED with the reason), whatever ends it.
+
 Every try of one send carries the same client uid (in the session's dedupe
 field, when the collection has one): a try whose reply was lost may have been
 stored, and the server's unique constraint then refuses the copy, which is
@@ -8,15 +11,18 @@ read back instead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from ..errors import DirectusError
 from ._ports import SessionLike
-from .message import MESSAGE_FIELDS
+from .message import MESSAGE_FIELDS, ChatMessage, StoreChange
+from .store import MessageStore
 
-__all__ = ["create_once"]
+__all__ = ["create_once", "deliver"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,3 +75,58 @@ def _dedupe_field(session: SessionLike, collection: str) -> str | None:
         return None
     field = field_for(collection)
     return field if isinstance(field, str) and field else None
+
+
+async def deliver(
+    session: SessionLike,
+    collection: str,
+    store: MessageStore,
+    emit: Callable[[StoreChange], None],
+    key: str,
+    data: dict[str, Any],
+    uids: dict[str, str],
+    *,
+    extra: Callable[[], Awaitable[Mapping[str, Any]]] | None = None,
+    on_stored: Callable[[], None] | None = None,
+) -> ChatMessage:
+    """Create the row of the send ``key`` and settle its entry in ``store``.
+
+    ``extra`` gives more fields just before the create (a post's file, uploaded
+    then: a failed upload fails the entry like a failed create); ``on_stored``
+    is told once the row is stored.
+
+    Returns:
+        the message once settled: SENT, or FAILED with the server's error.
+
+    Raises:
+        CancelledError (the entry is FAILED first), or a bug below (likewise).
+    """
+    try:
+        if extra is not None:
+            data = {**data, **await extra()}
+        row = await create_once(session, collection, key, data, uids)
+    except DirectusError as exc:
+        logger.info("send %s failed: %s", key, exc)
+        emit(store.fail(key, str(exc) or type(exc).__name__))
+    except BaseException as exc:
+        # Cancelled, or a bug below us: never leave the entry pending forever.
+        reason = "send cancelled" if isinstance(exc, asyncio.CancelledError) else repr(exc)
+        if store.get(key) is not None:
+            emit(store.fail(key, reason))
+        raise
+    else:
+        uids.pop(key, None)
+        if on_stored is not None:
+            on_stored()
+        if store.get(key) is not None:
+            emit(store.confirm(key, row))
+        else:  # discarded meanwhile: the server has it all the same
+            emit(store.add_rows([row]))
+    message = store.get(key)
+    if message is not None:
+        return message
+    # The entry gave way to the copy its event had already put in the list.
+    found = store.by_id(row["id"]) if isinstance(row.get("id"), int) else None
+    if found is None:
+        raise RuntimeError(f"send {key} settled but its message is not in the list")
+    return found

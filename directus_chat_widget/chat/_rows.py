@@ -41,7 +41,8 @@ class Row(NamedTuple):
     """A row from Directus, validated; ``author.name`` is None when no name was readable.
 
     ``updated_at`` is ``date_updated``: Directus leaves it null on create and
-    stamps it on every update, so a row that has one was edited.
+    stamps it on every update, so a row that has one was edited. ``reply_to``
+    is the id of the message it answers (None: none, or not readable).
     """
 
     id: int
@@ -50,6 +51,7 @@ class Row(NamedTuple):
     created_at: datetime | None
     updated_at: datetime | None = None
     attachment: Attachment | str | None = None  # a bare id when its fields were not asked
+    reply_to: int | None = None
 
 
 def parse_row(raw: Any) -> Row | None:
@@ -66,7 +68,10 @@ def parse_row(raw: Any) -> Row | None:
         return None
     author = author_of(raw.get("user_created"))
     created, updated = (parse_timestamp(raw.get(f"date_{when}")) for when in ("created", "updated"))
-    return Row(row_id, content, author, created, updated, attachment_of(raw.get("attachment")))
+    parent = raw.get("reply_to")
+    parent = parent if isinstance(parent, int) and not isinstance(parent, bool) else None
+    attachment = attachment_of(raw.get("attachment"))
+    return Row(row_id, content, author, created, updated, attachment, parent)
 
 
 def attachment_of(value: Any) -> Attachment | str | None:
@@ -161,6 +166,7 @@ def merged(message: ChatMessage, row: Row, own_id: str | None) -> ChatMessage:
         author_first_name=first,
         created_at=row.created_at or message.created_at,
         edited_at=row.updated_at or message.edited_at,
+        reply_to=row.reply_to if row.reply_to is not None else message.reply_to,
         own=message.own if own_id is None else author_id == own_id,
         attachment=_attachment(message.attachment, row.attachment),
     )

@@ -34,6 +34,7 @@ MESSAGE_FIELDS: tuple[str, ...] = (
     "user_created.id",
     "user_created.first_name",
     "user_created.last_name",
+    "reply_to",
 )
 # A message's file (see local/attachments.py): what the list needs to show it
 # before any byte of it is fetched.
@@ -111,6 +112,8 @@ class ChatMessage:
             None otherwise. A failed edit or delete puts back what the
             server has.
         attachment: the file sent with the message, or None.
+        reply_to: the id of the message this one answers (it may since have
+            been deleted); None if it answers none.
     """
 
     key: str
@@ -127,6 +130,7 @@ class ChatMessage:
     own: bool = False
     saving: Saving | None = None
     attachment: Attachment | None = None
+    reply_to: int | None = None
 
     @property
     def edited(self) -> bool:

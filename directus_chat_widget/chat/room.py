@@ -26,12 +26,13 @@ from types import TracebackType
 from typing import Any
 
 from .._callbacks import CallbackList
-from ..errors import DirectusError
-from ._create import create_once
+from ._create import deliver
 from ._edits import OwnChanges
-from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike
+from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike, attach, detach
 from ._posting import RoomFiles, post
+from ._reacting import RoomReactions
 from .message import MESSAGE_FIELDS, check_text
+from .replies import RoomReplies
 from .rooms import DEFAULT_ROOM, Room, find_room, in_room
 from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
 
@@ -106,6 +107,8 @@ class ChatRoom:
         self._client_uids: dict[str, str] = {}
         self._changes = OwnChanges(session, self.collection, self._store, self._emit)
         self.files = RoomFiles(session)  # the files of posts (see _posting.py)
+        self.reactions = RoomReactions(session, self._store)  # live once open
+        self.replies = RoomReplies(session, self.collection, self._store)
 
     # -- state ---------------------------------------------------------------
 
@@ -158,12 +161,8 @@ class ChatRoom:
         query = self._query()
         # Every kind: new messages, edits and deletes (each read back after a gap).
         subscription = await self._session.subscribe(self.collection, query=query)
-        remover = subscription.add_listener(self._on_event)
-        track = getattr(subscription, "track", None)
-        if callable(track):  # after a gap, the rows shown that are gone come as deletes
-            track(lambda: self._store.ids)
+        self._remove_listener = attach(subscription, self._on_event, lambda: self._store.ids)
         self._subscription = subscription
-        self._remove_listener = remover if callable(remover) else None
         try:
             rows = await self._session.read(self.collection, self._page_query())
         except BaseException:
@@ -171,13 +170,17 @@ class ChatRoom:
             raise
         self._opened = True
         self._has_older = len(rows) >= self.page_size
+        self.replies.room_id = room_id = self.room.id if self.room is not None else None
         self._emit(self._store.add_rows(rows))
+        await self.reactions.open(room_id, rows)  # without reactions on the server: none
 
     async def close(self) -> None:
         """Stop listening. Idempotent; the session stays open (it is not the room's)."""
         if self._closed:
             return
         self._closed = True
+        await self.reactions.close()
+        await self.replies.close()
         await self._unsubscribe()
 
     async def __aenter__(self) -> ChatRoom:
@@ -214,6 +217,7 @@ class ChatRoom:
             self._has_older = len(rows) >= self.page_size
             change = self._store.add_rows(rows)
             self._emit(change)
+            await self.reactions.load(rows)
             return len(change.messages)
 
     def _page_query(self, *, before: int | None = None) -> dict[str, Any]:
@@ -230,20 +234,27 @@ class ChatRoom:
 
     # -- sending -------------------------------------------------------------
 
-    async def send(self, text: str) -> ChatMessage:
-        """Send ``text`` (stripped), shown at once as PENDING.
+    async def send(self, text: str, *, reply_to: str | None = None) -> ChatMessage:
+        """Send ``text`` (stripped), shown at once as PENDING; ``reply_to``: a SENT message's key.
 
         Returns:
             the message once settled: SENT, or FAILED with the server's error
             (a failed send stays in the list; :meth:`retry` sends it again).
 
         Raises:
-            ValueError: the text is blank, or longer than ``max_length``.
+            ValueError: the text is blank, or longer than ``max_length``; the
+                message replied to is not sent yet.
+            KeyError: no message under ``reply_to``.
             RuntimeError: the room is closed.
         """
         self._check_usable()
         content = self.check_text(text)
-        change = self._store.add_pending(content, self._session.user)
+        parent = self._store.get(reply_to) if reply_to is not None else None
+        if reply_to is not None and (parent is None or parent.id is None):
+            raise KeyError(reply_to) if parent is None else ValueError("reply to a sent message")
+        change = self._store.add_pending(
+            content, self._session.user, reply_to=parent.id if parent else None
+        )
         self._emit(change)
         return await self._deliver(change.messages[0].key, content)
 
@@ -326,36 +337,24 @@ class ChatRoom:
         return check_text(text, self.max_length)
 
     async def _deliver(self, key: str, content: str) -> ChatMessage:
-        try:
-            data: dict[str, Any] = {"content": content}
-            if self.room is not None:
-                data["room"] = self.room.id
-            data.update(await self.files.fields_for(key))  # a post's file goes up first
-            row = await create_once(self._session, self.collection, key, data, self._client_uids)
-        except DirectusError as exc:
-            logger.info("send %s failed: %s", key, exc)
-            self._emit(self._store.fail(key, str(exc) or type(exc).__name__))
-        except BaseException as exc:
-            # Cancelled, or a bug below us: never leave the entry pending forever.
-            reason = "send cancelled" if isinstance(exc, asyncio.CancelledError) else repr(exc)
-            if self._store.get(key) is not None:
-                self._emit(self._store.fail(key, reason))
-            raise
-        else:
-            self._client_uids.pop(key, None)
-            self.files.stored(key)
-            if self._store.get(key) is not None:
-                self._emit(self._store.confirm(key, row))
-            else:  # discarded meanwhile: the server has it all the same
-                self._emit(self._store.add_rows([row]))
         message = self._store.get(key)
-        if message is not None:
-            return message
-        # The entry gave way to the copy its event had already put in the list.
-        found = self._store.by_id(row["id"]) if isinstance(row.get("id"), int) else None
-        if found is None:
-            raise RuntimeError(f"send {key} settled but its message is not in the list")
-        return found
+        data: dict[str, Any] = {"content": content}
+        if self.room is not None:
+            data["room"] = self.room.id
+        if message is not None and message.reply_to is not None:
+            data["reply_to"] = message.reply_to
+        store, uids, files = self._store, self._client_uids, self.files
+        return await deliver(
+            self._session,
+            self.collection,
+            store,
+            self._emit,
+            key,
+            data,
+            uids,
+            extra=lambda: files.fields_for(key),  # a post's file goes up first
+            on_stored=lambda: files.stored(key),
+        )
 
     # -- events --------------------------------------------------------------
 
@@ -366,26 +365,21 @@ class ChatRoom:
             self._emit(self._store.add_rows(event.data))
         elif event.event == "delete":
             self._emit(self._store.remove_ids(event.keys))
+            self.replies.deleted(event.keys)  # also those not loaded
         else:
             logger.debug("ignoring a %r event on %s", event.event, self.collection)
 
     def _emit(self, change: StoreChange) -> None:
         if change.is_empty:
             return
+        self.reactions.forget(change)
+        self.replies.seen(change)
         self._callbacks(change)
 
     async def _unsubscribe(self) -> None:
         remover, self._remove_listener = self._remove_listener, None
         subscription, self._subscription = self._subscription, None
-        if remover is not None:
-            remover()
-        if subscription is None:
-            return
-        try:
-            await subscription.unsubscribe()
-        except DirectusError as exc:
-            # The session may be closed or gone: the subscription died with it.
-            logger.debug("unsubscribing from %s failed: %s", self.collection, exc)
+        await detach(subscription, remover, self.collection)
 
     def _check_usable(self) -> None:
         if self._closed:

@@ -1,9 +1,8 @@
 """The chat's message list as pure data: ordered, de-duplicated, with optimistic sends.
 
-No I/O and no asyncio: rows (plain dicts as Directus sends them) go in, small
-frozen :class:`ChatMessage` values come out, and every mutation returns a
-:class:`StoreChange` that says exactly what changed, so a UI can render
-incrementally instead of redrawing the list.
+No I/O and no asyncio: rows (plain dicts as Directus sends them) go in, small frozen
+:class:`ChatMessage` values come out, and every mutation returns a :class:`StoreChange`
+that says exactly what changed, so a UI can render incrementally, not redraw the list.
 
 The list is shown in this order:
 
@@ -125,12 +124,17 @@ class MessageStore:
         return StoreChange.describe(placed, len(added), oldest, newest)
 
     def add_pending(
-        self, content: str, author: Mapping[str, Any] | None, attachment: Attachment | None = None
+        self,
+        content: str,
+        author: Mapping[str, Any] | None,
+        attachment: Attachment | None = None,
+        reply_to: int | None = None,
     ) -> StoreChange:
         """Show our own message at the end, PENDING, before the server has it.
 
         Args:
-            content: the text as it will be sent (with ``attachment``, its file, if any).
+            content: the text as it will be sent (with ``attachment``, its file, if any);
+                ``reply_to``: the id it answers.
             author: the session's user (``id``, ``first_name``, ``last_name``), if known.
 
         Returns:
@@ -149,6 +153,7 @@ class MessageStore:
             author_first_name=who.first_name,
             own=True,
             attachment=attachment,
+            reply_to=reply_to,
         )
         self._view = None
         self._local.append(message)

@@ -4,7 +4,7 @@ The rules, as Directus permissions (``$CURRENT_USER`` is the logged-in user)::
 
     Chat user policy (held by every chat user, directly or through a role)
       messages        read     all fields
-      messages        create   content, client_uid, room, attachment
+      messages        create   content, client_uid, room, attachment, reply_to
       messages        update   content              where user_created = $CURRENT_USER
       messages        delete                        where user_created = $CURRENT_USER
       directus_users  read     id, first_name, last_name   of users who hold this policy
@@ -19,13 +19,21 @@ The rules, as Directus permissions (``$CURRENT_USER`` is the logged-in user)::
     Presence rows (one per user and room, see :mod:`.presence`) are written
     by their own user only; the key check keeps anyone from taking the key
     of another user's row before they do.
+      reactions       read     id, message, emoji, reaction_key, client_uid,
+                               user_created, date_created
+      reactions       create   message, emoji, reaction_key, client_uid
+      reactions       delete                        where user_created = $CURRENT_USER
 
     Rooms are never renamed or deleted by chat users: a room is shared, so a
     rename would move everyone's conversation and a delete would orphan
     other people's messages. Administrators do both in the admin app.
 
+    Reactions are never updated: a change of mind is a delete and a create.
+    Each row's ``reaction_key`` must end with its writer's id (the field's
+    validation, see :mod:`.reactions`), so one user's row never blocks another's.
+
     Public policy (anyone, no login)
-      nothing; with public_read=True (a display wall) the three read rules above
+      nothing; with public_read=True (a display wall) the read rules above
 
     Files (attachments) on both policies: see :mod:`.file_rules`.
 
@@ -52,6 +60,9 @@ __all__ = [
     "PRESENCE",
     "PRESENCE_CREATE_FIELDS",
     "PRESENCE_FIELDS",
+    "REACTIONS",
+    "REACTION_CREATE_FIELDS",
+    "REACTION_FIELDS",
     "ROOMS",
     "ROOM_CREATE_FIELDS",
     "ROOM_FIELDS",
@@ -72,11 +83,21 @@ CHAT_POLICY_NAME = "Chat user"
 # without it a client could not tell its own messages apart.
 USER_FIELDS = ("id", "first_name", "last_name")
 # attachment: a file of one's own upload (see .file_rules); never changed by an edit.
-MESSAGE_CREATE_FIELDS = ("content", "client_uid", "room", "attachment")
+MESSAGE_CREATE_FIELDS = ("content", "client_uid", "room", "attachment", "reply_to")
 # client_uid makes a room's create exactly-once, as a message's (it must be readable
 # to be looked up after a lost reply).
 ROOM_FIELDS = ("id", "name", "client_uid")
 ROOM_CREATE_FIELDS = ("name", "client_uid")
+REACTION_FIELDS = (
+    "id",
+    "message",
+    "emoji",
+    "reaction_key",
+    "client_uid",
+    "user_created",
+    "date_created",
+)
+REACTION_CREATE_FIELDS = ("message", "emoji", "reaction_key", "client_uid")
 MESSAGE_UPDATE_FIELDS = ("content",)
 PRESENCE_FIELDS = (
     "id",
@@ -100,6 +121,7 @@ MESSAGES = "messages"
 USERS = "directus_users"
 ROOMS = "rooms"
 PRESENCE = "presence"
+REACTIONS = "reactions"
 # The (collection, action) pairs whose rules the kit decides, on both policies.
 MANAGED = (
     (MESSAGES, "read"),
@@ -115,6 +137,10 @@ MANAGED = (
     (PRESENCE, "create"),
     (PRESENCE, "update"),
     (PRESENCE, "delete"),
+    (REACTIONS, "read"),
+    (REACTIONS, "create"),
+    (REACTIONS, "update"),
+    (REACTIONS, "delete"),
 )
 
 
@@ -189,6 +215,7 @@ def chat_rules(chat_policy: str) -> tuple[Rule, ...]:
         ),
         Rule(ROOMS, "read", ROOM_FIELDS, without="chat users see no rooms"),
         Rule(ROOMS, "create", ROOM_CREATE_FIELDS, without="chat users cannot open rooms"),
+        *_reaction_rules(),
         *_presence_rules(),
     )
 
@@ -210,6 +237,21 @@ def _presence_rules() -> tuple[Rule, ...]:
     )
 
 
+def _reaction_rules() -> tuple[Rule, ...]:
+    return (
+        Rule(REACTIONS, "read", REACTION_FIELDS, without="nobody sees reactions"),
+        Rule(REACTIONS, "create", REACTION_CREATE_FIELDS, without="chat users cannot react"),
+        Rule(
+            REACTIONS,
+            "delete",
+            ("*",),
+            _OWN,
+            without="nobody can take back a reaction",
+            rows_text="own reactions only (user_created = $CURRENT_USER)",
+        ),
+    )
+
+
 def public_rules(chat_policy: str, *, public_read: bool) -> tuple[Rule, ...]:
     """Nothing, unless ``public_read``: then reading messages and chat members' names."""
     if not public_read:
@@ -225,6 +267,7 @@ def public_rules(chat_policy: str, *, public_read: bool) -> tuple[Rule, ...]:
             rows_text=_MEMBERS_TEXT,
         ),
         Rule(ROOMS, "read", ROOM_FIELDS, without="the public sees no rooms"),
+        Rule(REACTIONS, "read", REACTION_FIELDS, without="the public sees no reactions"),
     )
 
 

@@ -13,6 +13,9 @@ What each part of the widget does, the objects ``ChatWidget`` composes
     _sending.py     Sending: the composer, send_message, Retry and Discard
     _editing.py     Editing: Edit and Delete on your own messages
     _paging.py      Paging: older pages
+    _reactions.py   Reactions: the chips, react/unreact/toggle_reaction, on_reaction
+    _replies.py     Replies: each reply's quote, the composer's reply target
+    _group_api.py   GroupApi: ChatWidget's methods for reactions and replies
     _rooms.py       Rooms: the room switcher, switch_room and create_room
     _room_feed.py   RoomFeed: each room change to the list, on_message/on_edit/on_delete
     _presence.py    PresenceFlow: who is online and typing in the room shown (presence_bar.py)

@@ -20,6 +20,8 @@ from ._notice import Notice
 from ._owner import OwnerLoop
 from ._paging import Paging
 from ._presence import PresenceFlow
+from ._reactions import Reactions
+from ._replies import Replies
 from ._room_feed import RoomFeed
 from ._rooms import Rooms
 from ._sending import Sending
@@ -78,6 +80,8 @@ class Flows:
     editing: Editing
     presence: PresenceFlow
     attachments: AttachmentServer
+    reactions: Reactions
+    replies: Replies
 
 
 def assemble(
@@ -127,16 +131,20 @@ def assemble(
     timing = PresenceTiming() if presence is True else presence or None
     following = PresenceFlow(tasks, parts.presence_bar, parts.message_form, timing)
     login.watchers.append(following)
+    replies = Replies(login, parts.message_list)
+    form, shown = parts.message_form, parts.message_list
     return Flows(
         owner=owner,
         tasks=tasks,
         feed=feed,
         login=login,
         rooms=Rooms(login, tasks, parts.room_bar),
-        sending=Sending(login, owner, tasks, notice, parts.message_form, parts.message_list),
+        sending=Sending(login, owner, tasks, notice, form, shown, replies.take),
         signup=signup,
         paging=Paging(login, tasks, parts.message_list),
         editing=Editing(login, tasks, notice, parts.message_list),
         presence=following,
         attachments=AttachmentServer(login, tasks, parts.message_list, max_attachment_bytes),
+        reactions=Reactions(login, tasks, notice, parts.message_list, notice.show),
+        replies=replies,
     )

@@ -119,6 +119,9 @@ class LoginFlow:
         self.live = False  # the room is open (not logging in or out)
         self._unwatch: list[Callable[[], None]] = []
         self._unwatch_room: Callable[[], None] | None = None
+        # Each room shown is handed to these (row parts: reactions, quotes); each
+        # returns a function that stops watching it.
+        self.room_watchers: list[Callable[[ChatRoom], Callable[[], None]]] = []
         self._logging_in = False
         self._leaving = False
         self._email = ""
@@ -234,7 +237,7 @@ class LoginFlow:
             self._list.own_id = _user_id(session.user)
             self._list.reset((), has_older=False)
             self.room = room
-            self._unwatch_room = room.on_change(self._on_change)
+            self._unwatch_room = self._watch(room)
             await room.open()
         except BaseException:
             self._detach()
@@ -265,11 +268,21 @@ class LoginFlow:
         self._drop_room()
         self.room_name, self.room = name, room
         self._list.reset(room.messages, has_older=room.has_older)
-        self._unwatch_room = room.on_change(self._on_change)
+        self._unwatch_room = self._watch(room)
         self._feed.start(room.messages)
         self._tell_shown(self.session, room)
         await old.close()
         return room
+
+    def _watch(self, room: ChatRoom) -> Callable[[], None]:
+        """Listen to ``room``: its changes go to the feed, and it to each room watcher."""
+        removers = [room.on_change(self._on_change), *(watch(room) for watch in self.room_watchers)]
+
+        def unwatch() -> None:
+            for remove in removers:
+                remove()
+
+        return unwatch
 
     def _drop_room(self) -> None:
         if self._unwatch_room is not None:

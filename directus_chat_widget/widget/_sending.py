@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from ..chat.room import ChatRoom
 from ..chat.store import ChatMessage
@@ -32,6 +32,8 @@ class Sending:
         tasks: keeps the sends.
         notice: the line under the chat.
         message_form, message_list: the composer, and the list with Retry and Discard.
+        reply_target: the message the composer's next send answers (taken, so
+            cleared, by that send), if any.
     """
 
     def __init__(
@@ -42,8 +44,10 @@ class Sending:
         notice: Notice,
         message_form: MessageForm,
         message_list: MessageList,
+        reply_target: Callable[[], str | None] = lambda: None,
     ) -> None:
         self._login = login
+        self._reply_target = reply_target
         self._owner = owner
         self._tasks = tasks
         self._notice = notice
@@ -51,25 +55,33 @@ class Sending:
         message_list.on_retry(self._on_retry)
         message_list.on_discard(self._on_discard)
 
-    def send(self, text: str) -> Awaitable[ChatMessage] | concurrent.futures.Future[ChatMessage]:
+    def send(
+        self, text: str, reply_to: str | None = None
+    ) -> Awaitable[ChatMessage] | concurrent.futures.Future[ChatMessage]:
         """Start sending ``text`` on the owner: see :meth:`ChatWidget.send_message`.
 
         Raises:
-            ValueError: the text is blank, or longer than the limit.
-            RuntimeError: not logged in.
+            ValueError: the text is blank, or longer than the limit; ``reply_to``
+                is not sent yet.
+            KeyError: no message ``reply_to``.  RuntimeError: not logged in.
         """
         room = self._login.require_room()
         room.check_text(text)
-        return self._owner.start(self._send_kept(room, text))
+        parent = room.get(reply_to) if reply_to is not None else None
+        if reply_to is not None and parent is None:
+            raise KeyError(reply_to)
+        if parent is not None and parent.id is None:
+            raise ValueError("only a sent message can be replied to")
+        return self._owner.start(self._send_kept(room, text, reply_to))
 
-    async def _send_kept(self, room: ChatRoom, text: str) -> ChatMessage:
+    async def _send_kept(self, room: ChatRoom, text: str, reply_to: str | None) -> ChatMessage:
         # Held by the TaskKeeper, whichever thread started it: the loop keeps
         # only a weak reference, and a caller that forgot to await dropped the
         # other one; settle(), logout() and aclose() see it too.
         current = asyncio.current_task()
         if current is not None:
             self._tasks.keep(current, "sending")
-        return await room.send(text)
+        return await room.send(text, reply_to=reply_to)
 
     async def retry(self, key: str) -> ChatMessage:
         """Send the FAILED message ``key`` again: see :meth:`ChatWidget.retry`."""
@@ -81,8 +93,13 @@ class Sending:
         self._tasks.spawn(self._send_from_form(text), "sending")
 
     async def _send_from_form(self, text: str) -> None:
+        room, reply_to = self._login.require_room(), self._reply_target()
+        if reply_to is not None and room.get(reply_to) is None:
+            # Deleted since "Reply" was clicked: the text goes all the same.
+            self._notice.show("The message you replied to is gone; sent as a plain message")
+            reply_to = None
         try:
-            await self._login.require_room().send(text)
+            await room.send(text, reply_to=reply_to)
         except ValueError as exc:  # too long: say so, the text is not lost from the log
             self._notice.show(str(exc))
 

@@ -10,6 +10,8 @@
     await chat.switch_room("ops")    # chat.room, chat.create_room(name), chat.on_room_change(f)
     chat.presence.online             # who is in the room now; chat.on_presence(f) when it changes
     await chat.post(fig)             # a figure, a DataFrame, a Path, an image: see post()
+    await chat.react(chat.messages[-1], "👍")            # unreact, toggle_reaction, on_reaction
+    await chat.send_message("yes!", reply_to=chat.messages[-1])   # quote(m), on_reply
 
 The widget holds no network code: a session (a :class:`RealtimeSession` by
 default, one per login) does the talking and a :class:`ChatRoom` keeps the
@@ -45,6 +47,8 @@ from ..chat.store import ChatMessage
 from ..config import ChatConfig, load_config
 from ..realtime.session import RealtimeSession, SessionState
 from ._assembly import Parts, assemble
+from ._editing import key_of
+from ._group_api import GroupApi
 from ._login import ChatSession, SessionFactory
 from ._news import MessageCallback
 from ._owner import on_owner_loop
@@ -56,7 +60,7 @@ from .message_list import DEFAULT_MAX_NODES
 __all__ = ["ChatSession", "ChatWidget"]
 
 
-class ChatWidget(widgets.VBox):  # type: ignore[misc]
+class ChatWidget(GroupApi, widgets.VBox):  # type: ignore[misc]
     """A realtime Directus chat for notebooks (JupyterLab, Notebook 7, Voila).
 
     Args:
@@ -139,6 +143,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self._login, self._rooms, self._sending = flows.login, flows.rooms, flows.sending
         self._signup, self._paging, self._editing = flows.signup, flows.paging, flows.editing
         self._presence = flows.presence
+        self._reactions, self._replies, self._news = flows.reactions, flows.replies, flows.feed.news
         self._signup.check_soon()
         self._layout_for(self.stage)
 
@@ -209,18 +214,21 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         return await self._signup.check()
 
     def send_message(
-        self, text: str
+        self, text: str, *, reply_to: str | ChatMessage | None = None
     ) -> Awaitable[ChatMessage] | concurrent.futures.Future[ChatMessage]:
         """Send a chat message; it shows at once as pending, and goes out even if not awaited.
 
         ``await chat.send_message("hello")`` returns the message once settled:
         SENT, or FAILED (kept in the list with a Retry button, and never raised).
+        ``reply_to`` (a sent message, or its key) makes it a reply that quotes it.
 
         Raises:
-            ValueError: the text is blank, or longer than the limit (at once).
-            RuntimeError: not logged in (at once).
+            ValueError: the text is blank, or longer than the limit; ``reply_to``
+                is not sent yet (at once).
+            KeyError: no such ``reply_to``.  RuntimeError: not logged in (at once).
         """
-        return self._sending.send(text)
+        parent = key_of(reply_to) if reply_to is not None else None
+        return self._sending.send(text, parent)
 
     def send(self, content: Any, buffers: list[Any] | None = None) -> None:
         """ipywidgets' custom message to the browser (a dict); chat text is :meth:`send_message`.

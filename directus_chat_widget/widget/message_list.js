@@ -33,11 +33,15 @@
 // Row parts: a feature that adds nodes to every message (reactions, replies,
 // attachments) lives in a file of its own, message_list.<feature>.js, which
 // Python appends to this module (widget/_sources.py). At load it registers
-//   ROW_PARTS.push({ build(row, view), fill(row, message, view) })
-// build adds its nodes to row.parts.bubble / row.parts.foot once per row; fill
-// keeps them current each time the row's message changes. `view` gives the
-// part the model, this view's id, its rows and helpers, and `view.handle(type,
-// fn)` routes a custom message type of the part's own to it as fn(msg, buffers).
+//   ROW_PARTS.push({ init(view), build(row, view), fill(row, message, view) })
+// init (optional) runs once per view; build adds its nodes to row.parts.bubble
+// / row.parts.foot once per row; fill keeps them current each time the row's
+// message changes. `view` gives the part the model, this view's id, its rows
+// and helpers; `view.handle(type, fn)` routes a custom message type of the
+// part's own to it as fn(msg, buffers); `view.tools(row)` is the row's hover
+// toolbar; `view.older()` asks for the page above the first row shown (as
+// "Load older" does), and `view.after(fn)` calls fn(type) once the list's own
+// message of that type ("page", "older", "change"...) has been applied.
 
 const STATUSES = new Set(["sent", "pending", "failed"]);
 const NEAR_BOTTOM_PX = 48;
@@ -237,6 +241,7 @@ function render({ model, el }) {
   let follow = true; // at the bottom
   let spot = null; // else {key, offset}: the top message and its distance from the top
   const handlers = new Map(); // a row part's own custom message types
+  const afters = []; // the parts' view.after callbacks
   // What a row part may use of this view (see "Row parts" above).
   const view = {
     model,
@@ -246,9 +251,22 @@ function render({ model, el }) {
     element,
     snippet,
     handle: (type, fn) => handlers.set(type, fn),
+    older: () => onOlder(),
+    after: (fn) => afters.push(fn),
+    tools: rowTools,
   };
 
   // -- rendering one message ---------------------------------------------------
+
+  // The row's toolbar in the corner of its bubble (shown on hover and focus),
+  // made when a part first puts a button there.
+  function rowTools(row) {
+    if (!row.parts.tools) {
+      row.parts.tools = element("div", "dcw-row-tools");
+      row.parts.bubble.append(row.parts.tools);
+    }
+    return row.parts.tools;
+  }
 
   function build(message) {
     const node = element("div", "dcw-msg");
@@ -774,6 +792,7 @@ function render({ model, el }) {
         return;
     }
     updateChrome();
+    for (const fn of afters) fn(msg.type);
   }
 
   // -- reader actions -------------------------------------------------------------
@@ -849,6 +868,7 @@ function render({ model, el }) {
   model.on("change:max_nodes", onLimit);
   model.on("change:empty_text", updateChrome);
   model.on("change:height", updateChrome);
+  for (const part of ROW_PARTS) if (part.init) part.init(view);
   scheduleMidnight();
   updateChrome();
   // A new view (first render, re-rendered cell, reloaded page) asks for the

@@ -28,6 +28,10 @@ others ignore it)::
       {"type": "katex", "view": id}               a message holds math: send KaTeX
       {"type": <a part's own>, ...}               to the handler a part registered (handle())
 
+    Row parts (message_list.<feature>.js) add their own types both ways; in
+    Python a part adds fields to each message (:meth:`add_row_fields`) and
+    takes its browser messages (:meth:`handle`).
+
 A message on the wire: ``{"key", "text", "html", "author", "author_id", "own", "time"
 (ISO 8601 UTC or null), "status" ("sent"|"pending"|"failed"), "error", "attachment"
 (its file's ``name``, ``mime``, ``size``, ``width``, ``height``, or null: see _attachments.py),
@@ -73,6 +77,7 @@ ViewCallback = Callable[[str], None]
 KeyCallback = Callable[[str], None]
 EditCallback = Callable[[str, str], None]
 PartHandler = Callable[[dict[str, Any], list[Any]], None]
+RowFields = Callable[[ChatMessage], dict[str, Any]]
 
 
 def first_name(message: ChatMessage) -> str:
@@ -140,6 +145,7 @@ class MessageList(anywidget.AnyWidget):
         self._edit_callbacks: CallbackList[[str, str]] = CallbackList("an edit callback")
         self._delete_callbacks: CallbackList[[str]] = CallbackList("a delete callback")
         self._handlers: dict[str, PartHandler] = {}
+        self._row_fields: list[RowFields] = []
         self.on_msg(self._on_frontend_msg)
 
     # -- reading -------------------------------------------------------------
@@ -192,6 +198,10 @@ class MessageList(anywidget.AnyWidget):
     def on_delete(self, callback: KeyCallback) -> Callable[[], None]:
         """Call ``callback(key)`` when the reader deletes their message."""
         return self._delete_callbacks.add(callback)
+
+    def add_row_fields(self, fields: RowFields) -> None:
+        """A row part's fields: ``fields(message)`` is merged into each message sent."""
+        self._row_fields.append(fields)
 
     def handle(self, kind: str, handler: PartHandler) -> None:
         """Route the browser's messages of type ``kind`` (a row part's own) to ``handler``.
@@ -319,7 +329,7 @@ class MessageList(anywidget.AnyWidget):
 
     def _wire(self, message: ChatMessage, index: int) -> dict[str, Any]:
         following = index + 1
-        return {
+        wire = {
             "key": message.key,
             "text": message.content,
             "html": self._rendered.html(message.key, message.content) if self.markdown else None,
@@ -334,6 +344,9 @@ class MessageList(anywidget.AnyWidget):
             "attachment": _attachment(message),
             "next": self._keys[following] if following < len(self._keys) else None,
         }
+        for fields in self._row_fields:
+            wire.update(fields(message))
+        return wire
 
     def _locate(self, key: str, near: int | None = None) -> int:
         """The index of ``key`` in ``_keys``, looking around ``near`` first.
