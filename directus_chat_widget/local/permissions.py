@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import DirectusError
 from ..rest import DirectusRest
 from .report import SchemaReport
-from .rules import MANAGED, MESSAGES, ROOMS, USERS, Refusal, Rule, row_body, row_matches, row_text
+from .rules import MANAGED, Refusal, Rule, row_body, row_matches, row_text
 
 __all__ = ["apply_rules"]
 
@@ -42,7 +42,10 @@ async def apply_rules(
         "/permissions",
         token=token,
         params={
-            "filter": {"policy": {"_eq": policy}, "collection": {"_in": [MESSAGES, USERS, ROOMS]}},
+            "filter": {
+                "policy": {"_eq": policy},
+                "collection": {"_in": sorted({collection for collection, _ in MANAGED})},
+            },
             "fields": "id,collection,action,fields,permissions,validation,presets",
             "limit": -1,
             "sort": "id",

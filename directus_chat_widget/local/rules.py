@@ -10,10 +10,19 @@ The rules, as Directus permissions (``$CURRENT_USER`` is the logged-in user)::
       directus_users  read     id, first_name, last_name   of users who hold this policy
       rooms           read     id, name, client_uid
       rooms           create   name, client_uid
+      read_positions  read     id, slot, room, last_read, client_uid   own rows only
+      read_positions  create   slot, room, last_read, client_uid
+                               valid only if slot starts with $CURRENT_USER
+      read_positions  update   last_read            own rows only
 
     Rooms are never renamed or deleted by chat users: a room is shared, so a
     rename would move everyone's conversation and a delete would orphan
     other people's messages. Administrators do both in the admin app.
+
+    A read position (see :mod:`.reads`) is one row per (user, room): its
+    unique ``slot`` is ``"<user id>/<room id>"``, and the create rule's
+    validation makes a slot start with its writer's own id, so nobody can
+    take another user's slot. Nobody reads or changes anyone else's rows.
 
     Public policy (anyone, no login)
       nothing; with public_read=True (a display wall) the three read rules above
@@ -38,6 +47,9 @@ __all__ = [
     "MESSAGES",
     "MESSAGE_CREATE_FIELDS",
     "MESSAGE_UPDATE_FIELDS",
+    "READS",
+    "READ_CREATE_FIELDS",
+    "READ_FIELDS",
     "ROOMS",
     "ROOM_CREATE_FIELDS",
     "ROOM_FIELDS",
@@ -65,10 +77,15 @@ ROOM_CREATE_FIELDS = ("name", "client_uid")
 MESSAGE_UPDATE_FIELDS = ("content",)
 _OWN: dict[str, Any] = {"user_created": {"_eq": "$CURRENT_USER"}}
 _OWN_TEXT = "own messages only (user_created = $CURRENT_USER)"
+_OWN_ROWS = "own rows only (user_created = $CURRENT_USER)"
 _MEMBERS_TEXT = f"only users holding the {CHAT_POLICY_NAME} policy"
 MESSAGES = "messages"
 USERS = "directus_users"
 ROOMS = "rooms"
+READS = "read_positions"
+READ_FIELDS = ("id", "slot", "room", "last_read", "client_uid")
+READ_CREATE_FIELDS = ("slot", "room", "last_read", "client_uid")
+_OWN_SLOT: dict[str, Any] = {"slot": {"_starts_with": "$CURRENT_USER"}}
 # The (collection, action) pairs whose rules the kit decides, on both policies.
 MANAGED = (
     (MESSAGES, "read"),
@@ -80,6 +97,10 @@ MANAGED = (
     (ROOMS, "create"),
     (ROOMS, "update"),
     (ROOMS, "delete"),
+    (READS, "read"),
+    (READS, "create"),
+    (READS, "update"),
+    (READS, "delete"),
 )
 
 
@@ -87,7 +108,8 @@ MANAGED = (
 class Rule:
     """One permission: ``action`` on ``collection``, for ``fields`` of the rows matching ``rows``.
 
-    ``without`` says what stops working when the server refuses it.
+    ``without`` says what stops working when the server refuses it;
+    ``validation`` is what a written row must match (None: anything).
     """
 
     collection: str
@@ -96,6 +118,7 @@ class Rule:
     rows: Mapping[str, Any] | None = None
     without: str = ""
     rows_text: str = ""  # ``rows`` for people, in reports
+    validation: Mapping[str, Any] | None = None
 
     def describe(self) -> str:
         text = _describe(self.collection, self.action, self.fields)
@@ -152,6 +175,24 @@ def chat_rules(chat_policy: str) -> tuple[Rule, ...]:
         ),
         Rule(ROOMS, "read", ROOM_FIELDS, without="chat users see no rooms"),
         Rule(ROOMS, "create", ROOM_CREATE_FIELDS, without="chat users cannot open rooms"),
+        *_read_position_rules(),
+    )
+
+
+def _read_position_rules() -> tuple[Rule, ...]:
+    """Each user's own read positions, and nobody else's (see the table above)."""
+    lost = "no read position is kept"
+    return (
+        Rule(READS, "read", READ_FIELDS, _OWN, without=lost, rows_text=_OWN_ROWS),
+        Rule(
+            READS,
+            "create",
+            READ_CREATE_FIELDS,
+            without=lost,
+            rows_text="slot starting with $CURRENT_USER",
+            validation=_OWN_SLOT,
+        ),
+        Rule(READS, "update", ("last_read",), _OWN, without=lost, rows_text=_OWN_ROWS),
     )
 
 
@@ -188,17 +229,18 @@ def row_matches(row: Mapping[str, Any], rule: Rule) -> bool:
     """The server's permission ``row`` grants exactly ``rule``: no more fields, no other rows."""
     if rule.action != "delete" and set(row.get("fields") or []) != set(rule.fields):
         return False
-    rows = row.get("permissions")
+    rows, valid = row.get("permissions"), row.get("validation")
     same_rows = (_empty(rows) and _empty(rule.rows)) or rows == rule.rows
-    return same_rows and _empty(row.get("validation")) and _empty(row.get("presets"))
+    same_check = (_empty(valid) and _empty(rule.validation)) or valid == rule.validation
+    return same_rows and same_check and _empty(row.get("presets"))
 
 
 def row_body(rule: Rule) -> dict[str, Any]:
-    """What a permission row holds for ``rule`` (no validation, no presets)."""
+    """What a permission row holds for ``rule`` (no presets)."""
     return {
         "fields": list(rule.fields),
         "permissions": dict(rule.rows) if rule.rows else None,
-        "validation": None,
+        "validation": dict(rule.validation) if rule.validation else None,
         "presets": None,
     }
 
@@ -210,7 +252,7 @@ def row_text(row: Mapping[str, Any]) -> str:
     if not isinstance(rows, Mapping) or not rows:
         return text
     if rows == _OWN:
-        return f"{text}, {_OWN_TEXT}"
+        return f"{text}, {_OWN_TEXT if row['collection'] == MESSAGES else _OWN_ROWS}"
     held = rows.get("_or")
     if isinstance(held, list) and held and isinstance(held[0], Mapping):
         policy = held[0].get("policies", {}).get("policy", {}).get("_eq")

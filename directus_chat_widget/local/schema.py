@@ -10,6 +10,8 @@ with an admin token, against any Directus (not only the local one):
   resent after a lost reply is never stored twice), and ``room`` (see
   :mod:`.rooms`: every message belongs to one room; an old folder's
   messages move into ``general``);
+- collection ``read_positions``: how far each user has read in each room
+  (see :mod:`.reads`);
 - the policy ``Chat user`` and what it and the Public policy may do (see
   :mod:`.rules`): chat users read, post, and edit or delete only their own
   messages; the public gets nothing unless ``public_read`` asks for reading;
@@ -44,6 +46,7 @@ from .access import (
 from .fields import client_uid_field, filled_field, id_field
 from .guard import guard_missing
 from .permissions import apply_rules
+from .reads import ensure_read_positions
 from .registration import ensure_chat_role, set_registration
 from .report import SchemaReport
 from .rooms import ensure_rooms
@@ -190,6 +193,7 @@ async def apply_chat_schema(
     async with DirectusRest(url) as rest:
         await _ensure_collection(rest, admin_token, report)
         await ensure_rooms(rest, admin_token, report)
+        await ensure_read_positions(rest, admin_token, report)
         if collection_only:
             return report
         public = await public_policy_id(rest, admin_token)
