@@ -122,6 +122,8 @@ class Directory:
 
     def find(self, text: str) -> Found:
         """The mentions in ``text``, and the ``@name`` words that match no member."""
+        if "@" not in text:
+            return Found()
         code = [match.span() for match in _CODE.finditer(text)]
         mentions: list[Mention] = []
         unknown: dict[str, str] = {}  # by its folded form: "@Bob" and "@bob" are one

@@ -14,6 +14,7 @@ import ipywidgets as widgets
 
 from ._editing import Editing
 from ._login import LoginFlow, SessionFactory
+from ._mentioning import Mentioning
 from ._notice import Notice
 from ._owner import OwnerLoop
 from ._paging import Paging
@@ -22,6 +23,7 @@ from ._rooms import Rooms
 from ._sending import Sending
 from ._signup import Registrar, RestRegistrar, SignupFlow
 from ._tasks import TaskKeeper
+from ._unread import Unread
 from .login_form import LoginForm
 from .message_form import MessageForm
 from .message_list import MessageList
@@ -66,6 +68,8 @@ class Flows:
     signup: SignupFlow
     paging: Paging
     editing: Editing
+    mentioning: Mentioning
+    unread: Unread
 
 
 def assemble(
@@ -107,14 +111,22 @@ def assemble(
     signup = SignupFlow(
         registrar=registrar, login=login, form=parts.login_form, owner=owner, tasks=tasks, url=url
     )
+    rooms = Rooms(login, tasks, parts.room_bar)
+    sending = Sending(login, owner, tasks, notice, parts.message_form, parts.message_list)
+    # After Sending: the composer's check of mentions runs once the send has started.
+    mentioning = Mentioning(login, notice, parts.message_form, parts.message_list)
+    unread = Unread(login, tasks, mentioning, parts.message_list, parts.room_bar, collection)
+    rooms.changes.add(unread.room_changed)
     return Flows(
         owner=owner,
         tasks=tasks,
         feed=feed,
         login=login,
-        rooms=Rooms(login, tasks, parts.room_bar),
-        sending=Sending(login, owner, tasks, notice, parts.message_form, parts.message_list),
+        rooms=rooms,
+        sending=sending,
         signup=signup,
         paging=Paging(login, tasks, parts.message_list),
         editing=Editing(login, tasks, notice, parts.message_list),
+        mentioning=mentioning,
+        unread=unread,
     )

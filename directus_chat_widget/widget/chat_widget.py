@@ -8,6 +8,7 @@
     await chat.edit_message(chat.messages[-1], "hello, edited")   # your own messages only
     await chat.delete_message(chat.messages[-1])
     await chat.switch_room("ops")    # chat.room, chat.create_room(name), chat.on_room_change(f)
+    chat.unread, chat.mentions       # by room; chat.mark_read(), chat.on_mention(f)...
 
 The widget holds no network code: a session (a :class:`RealtimeSession` by
 default, one per login) does the talking and a :class:`ChatRoom` keeps the
@@ -46,12 +47,13 @@ from ._news import MessageCallback
 from ._owner import on_owner_loop
 from ._rooms import RoomCallback
 from ._signup import Registrar
+from ._unread_api import UnreadMentionsAPI
 from .message_list import DEFAULT_MAX_NODES
 
 __all__ = ["ChatSession", "ChatWidget"]
 
 
-class ChatWidget(widgets.VBox):  # type: ignore[misc]
+class ChatWidget(UnreadMentionsAPI, widgets.VBox):  # type: ignore[misc]
     """A realtime Directus chat for notebooks (JupyterLab, Notebook 7, Voila).
 
     Args:
@@ -125,6 +127,7 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         self._owner, self._tasks, self._feed = flows.owner, flows.tasks, flows.feed
         self._login, self._rooms, self._sending = flows.login, flows.rooms, flows.sending
         self._signup, self._paging, self._editing = flows.signup, flows.paging, flows.editing
+        self._mentioning, self._unread = flows.mentioning, flows.unread
         self._signup.check_soon()
         self._layout_for(self.stage)
 
@@ -202,11 +205,15 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
         ``await chat.send_message("hello")`` returns the message once settled:
         SENT, or FAILED (kept in the list with a Retry button, and never raised).
 
+        An ``@name`` that names no member is sent as plain text, and the notice says so.
+
         Raises:
             ValueError: the text is blank, or longer than the limit (at once).
             RuntimeError: not logged in (at once).
         """
-        return self._sending.send(text)
+        sending = self._sending.send(text)
+        self._mentioning.check(text)
+        return sending
 
     def send(self, content: Any, buffers: list[Any] | None = None) -> None:
         """ipywidgets' custom message to the browser (a dict); chat text is :meth:`send_message`.
@@ -370,7 +377,9 @@ class ChatWidget(widgets.VBox):  # type: ignore[misc]
     def _stage_changed(self, change: dict[str, Any]) -> None:
         self._layout_for(change["new"])
         if change["new"] == "chat":  # on the owner: the login that opened the chat runs there
-            self._tasks.spawn(self._rooms.refresh(), "reading the rooms")
+            self._tasks.spawn(self._chat_opened(), "reading the rooms")
+        else:
+            self._tasks.spawn(self._chat_closed(), "closing the chat")
 
     def _layout_for(self, stage: str) -> None:
         if stage == "chat":

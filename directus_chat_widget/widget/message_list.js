@@ -38,6 +38,11 @@
 // keeps them current each time the row's message changes. `view` gives the
 // part the model, this view's id, its rows and helpers, and `view.handle(type,
 // fn)` routes a custom message type of the part's own to it as fn(msg, buffers).
+// An optional start(view) runs once per view, before its first snapshot; what
+// it returns, if a function, runs when the view goes. `view.applied(fn)` calls
+// fn(msg) after each of the list's own messages is drawn; `view.atLatest()`
+// says the newest message is in the DOM and scrolled to; `view.jumpToLatest()`
+// is the marker's click.
 
 const STATUSES = new Set(["sent", "pending", "failed"]);
 const NEAR_BOTTOM_PX = 48;
@@ -246,7 +251,11 @@ function render({ model, el }) {
     element,
     snippet,
     handle: (type, fn) => handlers.set(type, fn),
+    applied: (fn) => afterApply.push(fn),
+    atLatest: () => attached && measurable() && nearBottom(),
+    jumpToLatest: () => onMarker(),
   };
+  const afterApply = [];
 
   // -- rendering one message ---------------------------------------------------
 
@@ -734,7 +743,8 @@ function render({ model, el }) {
       markerText.textContent = "Jump to latest";
       marker.setAttribute("aria-label", "Jump to latest messages");
     }
-    marker.hidden = attached && unseen === 0;
+    // Scrolled up, or newer messages not drawn: a way back to the latest.
+    marker.hidden = attached && unseen === 0 && follow;
     root.style.setProperty("--dcw-list-height", model.get("height") || "360px");
   }
 
@@ -774,6 +784,7 @@ function render({ model, el }) {
         return;
     }
     updateChrome();
+    for (const fn of afterApply) fn(msg);
   }
 
   // -- reader actions -------------------------------------------------------------
@@ -799,22 +810,25 @@ function render({ model, el }) {
 
   function onScroll() {
     if (!measurable()) return;
+    const followed = follow;
     remember();
-    if (unseen > 0 && attached && follow) {
-      unseen = 0;
-      updateChrome();
-    }
+    caughtUp(followed);
   }
 
   // Shown again, resized, or its content reflowed: put the reader back.
   function onResize() {
     if (!measurable()) return;
+    const followed = follow;
     restore();
     remember();
-    if (unseen > 0 && attached && follow) {
-      unseen = 0;
-      updateChrome();
-    }
+    caughtUp(followed);
+  }
+
+  // Back at the latest: nothing unseen. The marker follows `follow` either way.
+  function caughtUp(followed) {
+    const caught = unseen > 0 && attached && follow;
+    if (caught) unseen = 0;
+    if (caught || follow !== followed) updateChrome();
   }
 
   function onVisibility() {
@@ -850,12 +864,14 @@ function render({ model, el }) {
   model.on("change:empty_text", updateChrome);
   model.on("change:height", updateChrome);
   scheduleMidnight();
+  const partsDone = ROW_PARTS.map((part) => (part.start ? part.start(view) : null));
   updateChrome();
   // A new view (first render, re-rendered cell, reloaded page) asks for the
   // latest messages; Python answers this view only.
   model.send({ type: "snapshot", view: viewId });
 
   return () => {
+    for (const done of partsDone) if (typeof done === "function") done();
     clearTimeout(midnightTimer);
     if (resizes) resizes.disconnect();
     if (sightings) sightings.disconnect();

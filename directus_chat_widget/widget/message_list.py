@@ -26,12 +26,16 @@ others ignore it)::
       {"type": "retry", "key": key}  /  {"type": "discard", "key": key}
       {"type": "edit", "key": key, "text": text}  /  {"type": "delete", "key": key}
       {"type": "katex", "view": id}               a message holds math: send KaTeX
+    row parts' own types (``message_list.<part>.js``) are listed by the flow
+    that serves them (the unread part's: ``_unread.py``).
 
 A message on the wire: ``{"key", "text", "html", "author", "author_id", "own", "time"
 (ISO 8601 UTC or null), "status" ("sent"|"pending"|"failed"), "error",
 "edited" (the server stored an edit), "saving" ("edit"|"delete"|null: a change
 of one's own on its way), "next"}``. An edit goes to the browser as one
 ``update`` change holding that message alone; a delete as one ``remove``.
+Features add fields of their own through :attr:`MessageList.row_extras` (the
+mentions: ``"mentions": [{"name", "me"}]``, see ``_mentioning.py``).
 ``author`` is the name to show (a first name, so two people may share it);
 ``author_id`` is who wrote it (the user's id, null when unknown), and is what
 the browser groups consecutive messages by: one name over a run by the same
@@ -127,6 +131,8 @@ class MessageList(anywidget.AnyWidget):
         self.snapshot_size = snapshot_size
         self.page_size = page_size
         self.own_id: str | None = None
+        # Features' fields on the wire: each maps a message to more of its row's fields.
+        self.row_extras: list[Callable[[ChatMessage], dict[str, Any]]] = []
         self._keys: list[str] = []  # display order, as the room has it
         self._by_key: dict[str, ChatMessage] = {}
         self._has_older = False
@@ -231,6 +237,10 @@ class MessageList(anywidget.AnyWidget):
             self._rendered.forget(key)
         self._send_snapshot(None)
 
+    def redraw(self) -> None:
+        """Every view draws every message again (a feature's fields changed)."""
+        self._send_snapshot(None)
+
     def clear(self) -> None:
         """Hold nothing (logged out) and empty every view."""
         self.own_id = None
@@ -306,7 +316,10 @@ class MessageList(anywidget.AnyWidget):
 
     def _wire(self, message: ChatMessage, index: int) -> dict[str, Any]:
         following = index + 1
-        return {
+        extras: dict[str, Any] = {}
+        for extra in self.row_extras:
+            extras.update(extra(message))
+        return extras | {
             "key": message.key,
             "text": message.content,
             "html": self._rendered.html(message.key, message.content) if self.markdown else None,
