@@ -4,8 +4,10 @@ After login the user's read positions are read from the server and the
 unread counter opens (see :mod:`..chat.reads`, :mod:`..chat.unread`). Then:
 
 - each view of the list is told where the open room's unread messages start,
-  and draws a line there (``message_list.unread.js``); a new view (a reload,
-  a re-displayed cell) asks with its snapshot and is told too;
+  and draws a line there (``message_list.unread.js``); older pages are read
+  first when the first unread message is older than the latest page (at most
+  :data:`REACH` messages back). A new view (a reload, a re-displayed cell)
+  asks with its snapshot and is told too;
 - a view says which message the reader has seen once it shows the latest
   one, visible, at the bottom (``seen``); the position moves here at once and
   reaches the server debounced (:class:`..chat.reads.ReadPositions`);
@@ -46,6 +48,9 @@ from .room_bar import RoomBar
 __all__ = ["MentionNews", "Unread"]
 
 logger = logging.getLogger(__name__)
+
+# How many messages back a room is read, at most, to show its first unread one.
+REACH = 200
 
 
 @dataclass(frozen=True)
@@ -148,8 +153,8 @@ class Unread:
         self.positions, self.counter = positions, counter
         counter.on_change(self._show_counts)
         counter.on_mention(self._on_mention)
-        self._tell_views(None, fresh=True)
         self._show_counts()
+        await self._arrive()
 
     async def stop(self) -> None:
         """Write what is pending and stop counting (before the session ends)."""
@@ -164,8 +169,26 @@ class Unread:
     def room_changed(self, _name: str) -> None:
         """Another room shows: its views learn where its unread messages start."""
         if self.counter is not None:
-            self._tell_views(None, fresh=True)
+            self._tasks.spawn(self._arrive(), "finding the first unread message")
             self._tasks.spawn(self._refresh(self.counter), "counting unread messages")
+
+    async def _arrive(self) -> None:
+        """Read older pages until the first unread message is shown, then tell the views."""
+        room = self._login.room
+        if room is None or room.room is None or self.positions is None:
+            return
+        position = self.positions.get(room.room.id)
+        read_back = 0
+        while position is not None and room.has_older and read_back < REACH:
+            oldest = next((m.id for m in room.messages if m.id is not None), None)
+            if oldest is None or oldest <= position + 1:
+                break  # the first unread one, if any, is here already
+            added = await room.load_older()
+            if not added or self._login.room is not room:
+                break
+            read_back += added
+        if self._login.room is room:
+            self._tell_views(None, fresh=True)
 
     # -- what the API does ------------------------------------------------------------
 

@@ -42,7 +42,7 @@
 // it returns, if a function, runs when the view goes. `view.applied(fn)` calls
 // fn(msg) after each of the list's own messages is drawn; `view.atLatest()`
 // says the newest message is in the DOM and scrolled to; `view.jumpToLatest()`
-// is the marker's click.
+// is the marker's click; a part that scrolls the view calls `view.scrolled()`.
 
 const STATUSES = new Set(["sent", "pending", "failed"]);
 const NEAR_BOTTOM_PX = 48;
@@ -254,6 +254,10 @@ function render({ model, el }) {
     applied: (fn) => afterApply.push(fn),
     atLatest: () => attached && measurable() && nearBottom(),
     jumpToLatest: () => onMarker(),
+    scrolled: () => {
+      remember(); // a part moved the view: where the reader now is, kept on resize
+      updateChrome();
+    },
   };
   const afterApply = [];
 

@@ -76,6 +76,7 @@ ROW_PARTS.push({
       if (!row || view.scroller.clientHeight === 0) return;
       const top = row.node.getBoundingClientRect().top;
       view.scroller.scrollTop += top - view.scroller.getBoundingClientRect().top - 8;
+      view.scrolled();
     }
 
     view.handle("unread", (msg) => {
