@@ -24,7 +24,7 @@ def _source(cell: dict[str, object]) -> str:
 
 
 def test_there_is_a_notebook_per_step() -> None:
-    assert len(NOTEBOOKS) == 9, [p.name for p in NOTEBOOKS]
+    assert len(NOTEBOOKS) == 10, [p.name for p in NOTEBOOKS]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

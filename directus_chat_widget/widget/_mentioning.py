@@ -115,6 +115,8 @@ class Mentioning:
 
     def _wire(self, message: ChatMessage) -> dict[str, Any]:
         found = self.directory.find(message.content)
+        if not found.mentions:
+            return {}  # no field at all: a message without mentions costs no byte more
         own = self._own_id
         mentions = [
             {"name": m.name, "me": m.of(own)}

@@ -15,6 +15,7 @@ The work is done by ``_unread.py`` and ``_mentioning.py``; this is their face.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from ..chat.mentions import Found
@@ -33,6 +34,7 @@ class UnreadMentionsAPI:
     _rooms: Rooms
     _unread: Unread
     _mentioning: Mentioning
+    _opening: asyncio.Task[None] | None = None  # _chat_opened, started by a login
 
     @property
     def unread(self) -> dict[str, int]:
@@ -85,6 +87,15 @@ class UnreadMentionsAPI:
         Returns a function that removes the callback.
         """
         return self._unread.mentioned.add(callback)
+
+    async def _opened(self) -> None:
+        """Wait for what a login starts (rooms, members, counts); its failure is shown, not raised.
+
+        So ``chat.unread`` and ``chat.members`` hold once ``await chat.login(...)`` returns.
+        """
+        opening = self._opening
+        if opening is not None and not opening.done():
+            await asyncio.wait([opening])
 
     async def _chat_opened(self) -> None:
         """Logged in: the rooms, then the members, then the read positions and counts."""

@@ -177,6 +177,7 @@ class ChatWidget(UnreadMentionsAPI, widgets.VBox):  # type: ignore[misc]
             RuntimeError: already logged in, or a login is running.
         """
         await self._login.login(email, password)
+        await self._opened()
 
     @on_owner_loop
     async def register(self, email: str, password: str, name: str = "") -> None:
@@ -191,6 +192,7 @@ class ChatWidget(UnreadMentionsAPI, widgets.VBox):  # type: ignore[misc]
             RuntimeError: already logged in, or a login is running.
         """
         await self._signup.register(email, password, name)
+        await self._opened()
 
     @on_owner_loop
     async def check_signup(self) -> bool:
@@ -377,7 +379,7 @@ class ChatWidget(UnreadMentionsAPI, widgets.VBox):  # type: ignore[misc]
     def _stage_changed(self, change: dict[str, Any]) -> None:
         self._layout_for(change["new"])
         if change["new"] == "chat":  # on the owner: the login that opened the chat runs there
-            self._tasks.spawn(self._chat_opened(), "reading the rooms")
+            self._opening = self._tasks.spawn(self._chat_opened(), "reading the rooms")
         else:
             self._tasks.spawn(self._chat_closed(), "closing the chat")
 
