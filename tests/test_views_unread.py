@@ -167,6 +167,11 @@ async def test_mentions_are_highlighted_as_text_and_never_in_code(
     )
     await expect(page.locator('.dcw-msg[data-key="id:4"] .dcw-mention')).to_have_count(0)
     assert await page.locator(".dcw-list img").count() == 0
+    # Each highlight is a span of the view's own, with a class and nothing else.
+    made = await page.eval_on_selector_all(
+        ".dcw-mention", "(all) => all.map((s) => [s.tagName, s.getAttributeNames()])"
+    )
+    assert made and all(entry == ["SPAN", ["class"]] for entry in made), made
     # An edit that drops the mention drops the highlight; one that adds it, adds it.
     shown.apply(store.add_rows([row(1, GRACE, "no one now"), row(4, GRACE, "now @ada")]))
     await relay.pump()
