@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..rest import DirectusRest
-from .fields import client_uid_field, filled_field, id_field
+from .fields import client_uid_field, ensure_collection, filled_field, id_field
 from .report import SchemaReport
 from .rules import READS, ROOMS
 
@@ -65,17 +65,8 @@ _RELATIONS = {"room": (ROOMS, "CASCADE"), "user_created": ("directus_users", "CA
 
 async def ensure_read_positions(rest: DirectusRest, token: str, report: SchemaReport) -> None:
     """Make the ``read_positions`` collection and its two relations exist. Safe to run again."""
-    names = {row["collection"] for row in await rest.request("GET", "/collections", token=token)}
-    missing = READS not in names
-    if missing:
-        body = {
-            "collection": READS,
-            "meta": {"icon": "mark_chat_read", "note": "Read positions (directus-chat-widget)"},
-            "schema": {},
-            "fields": _fields(),
-        }
-        await rest.request("POST", "/collections", token=token, json=body)
-    report.note(f"collection {READS}", missing)
+    meta = {"icon": "mark_chat_read", "note": "Read positions (directus-chat-widget)"}
+    await ensure_collection(rest, token, report, READS, meta, _fields())
     relations = await rest.request("GET", f"/relations/{READS}", token=token)
     linked = {rel.get("field") for rel in relations}
     for field, (related, on_delete) in _RELATIONS.items():
