@@ -7,6 +7,11 @@ its kernels'): a test run from a git worktree drives that tree's widget, not
 the one the venv was installed from. :class:`LabPage` drives one notebook in Chromium:
 write it, open it, run its cells, and run code in its kernel exactly as a cell
 does (an execute request on the main shell), reading back what it printed.
+
+The browser test modules share the fixtures here (import them by name):
+``lab`` (one JupyterLab per module), ``chromium`` (one browser per module) and
+``notebook`` (a fresh page per test), with :func:`chat_cell` and
+:func:`log_in_by_form`.
 """
 
 from __future__ import annotations
@@ -21,13 +26,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from support import TIMEOUT
+import pytest
+from support import CHROMIUM, CHROMIUM_ARGS, TIMEOUT
+
+from directus_chat_widget.local import DemoUser, LocalDirectus
 
 MS = int(TIMEOUT * 1000)  # Playwright counts in milliseconds
 REPO = Path(__file__).resolve().parents[1]
@@ -284,3 +292,69 @@ class LabPage:
             "async ([name, args]) => { await window.jupyterapp.commands.execute(name, args); }",
             [name, args or {}],
         )
+
+
+# -- what the browser test modules share -------------------------------------------------------
+
+
+def chat_cell(url: str, name: str = "chat", room: str | None = None) -> str:
+    """A cell that makes a ChatWidget for ``url`` called ``name`` (in ``room``) and shows it."""
+    imports = "from directus_chat_widget.widget import ChatWidget"
+    where = f", room={room!r}" if room is not None else ""
+    return f"{imports}\n{name} = ChatWidget({url!r}{where})\n{name}"
+
+
+async def log_in_by_form(page: Any, user: DemoUser, password: str | None = None) -> None:
+    """Type ``user``'s email and password into the login form (of ``page`` or a locator)."""
+    await page.locator(".dcw-login-email input").fill(user.email)
+    await page.locator(".dcw-login-password input").fill(password or user.password)
+    await page.locator("button.dcw-login-button").click()
+
+
+@pytest.fixture(scope="module")
+def lab(directus: LocalDirectus, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A JupyterLab for the module, with ``chat.ipynb``: a chat cell and a second view of it."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (Debian package `chromium`; CI installs it)")
+    pytest.importorskip("playwright.async_api")
+    server = start_lab(tmp_path_factory.mktemp("lab"))
+    server.write_notebook(
+        "chat.ipynb", chat_cell(directus.url), "chat  # a second view of the same widget"
+    )
+    try:
+        yield server
+    finally:
+        stop_lab(server)
+
+
+@pytest.fixture(scope="module")
+async def chromium(lab: Lab) -> AsyncIterator[Any]:
+    """Debian's Chromium, headless, for the module's pages."""
+    from playwright.async_api import async_playwright, expect
+
+    expect.set_options(timeout=3 * MS)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def notebook(chromium: Any, lab: Lab) -> AsyncIterator[LabPage]:
+    """A fresh Chromium page for a test's own notebook; its kernel is shut down after."""
+    page = await chromium.new_page(viewport={"width": 1100, "height": 1000})
+    opened = LabPage(page, lab)
+    try:
+        yield opened
+        assert opened.dialogs == []  # no alert() ever ran
+    except BaseException:
+        print("console errors:", *opened.errors, sep="\n  ")
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            await opened.command("kernelmenu:shutdown")
+        await page.close()

@@ -416,8 +416,8 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
     assert f"role {CHAT_ROLE_NAME} with the {CHAT_POLICY_NAME} policy" in report.created
     assert "field messages.date_updated" in report.created
     assert f"policy {CHAT_POLICY_NAME}" in report.created
-    # 2 on rooms, 4 on presence, 2 on files, 3 on reactions
-    assert sum(line.startswith("chat user ") for line in report.created) == 16
+    # 2 on rooms, 4 on presence, 2 on files, 3 on reactions, 3 on read positions
+    assert sum(line.startswith("chat user ") for line in report.created) == 19
     summary = report.summary()
     assert summary[0].startswith(f"{len(report.created)} created, 3 changed, 3 removed")
     assert "- public create on messages (*)" in summary
@@ -466,6 +466,9 @@ def test_an_old_data_folder_is_locked_down_and_the_report_says_how(
             ),
             ("reactions", "create", "client_uid,emoji,message,reaction_key", "null"),
             ("reactions", "delete", "*", own),
+            ("read_positions", "read", "client_uid,id,last_read,room,slot", own),
+            ("read_positions", "create", "client_uid,last_read,room,slot", "null"),
+            ("read_positions", "update", "last_read", own),
         }
         holders = admin.get(
             "/access", params={"filter[user][_nnull]": "true", "fields": "user.email,policy"}

@@ -12,15 +12,13 @@ and save a screenshot under ``artifacts/``. The list view alone is in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from labdriver import MS, Lab, LabPage, start_lab, stop_lab
+from labdriver import MS, Lab, LabPage, chat_cell, chromium, lab, log_in_by_form, notebook
 from support import CHROMIUM, CHROMIUM_ARGS, CONTRAST_JS, XSS, MakeDirectus
 
 from directus_chat_widget.chat import find_room
@@ -28,28 +26,9 @@ from directus_chat_widget.local import DemoUser, LocalDirectus
 from directus_chat_widget.session import RealtimeSession
 
 pytestmark = pytest.mark.browser
+__all__ = ["chromium", "lab", "notebook"]  # fixtures, shared in labdriver.py
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-
-
-def chat_cell(url: str, name: str = "chat") -> str:
-    imports = "from directus_chat_widget.widget import ChatWidget"
-    return f"{imports}\n{name} = ChatWidget({url!r})\n{name}"
-
-
-@pytest.fixture(scope="module")
-def lab(directus: LocalDirectus, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (Debian package `chromium`; CI installs it)")
-    pytest.importorskip("playwright.async_api")
-    server = start_lab(tmp_path_factory.mktemp("lab"))
-    server.write_notebook(
-        "chat.ipynb", chat_cell(directus.url), "chat  # a second view of the same widget"
-    )
-    try:
-        yield server
-    finally:
-        stop_lab(server)
 
 
 @pytest.mark.integration
@@ -164,44 +143,6 @@ async def test_the_widget_in_jupyterlab(
 
 
 # -- every mix of cell and click paths, in the JupyterLab that pip brings today --------------
-
-
-@pytest.fixture(scope="module")
-async def chromium(lab: Lab) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright, expect
-
-    expect.set_options(timeout=3 * MS)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
-@pytest.fixture
-async def notebook(chromium: Any, lab: Lab) -> AsyncIterator[LabPage]:
-    """A fresh Chromium page for a test's own notebook; its kernel is shut down after."""
-    page = await chromium.new_page(viewport={"width": 1100, "height": 1000})
-    opened = LabPage(page, lab)
-    try:
-        yield opened
-        assert opened.dialogs == []  # no alert() ever ran
-    except BaseException:
-        print("console errors:", *opened.errors, sep="\n  ")
-        raise
-    finally:
-        with contextlib.suppress(Exception):
-            await opened.command("kernelmenu:shutdown")
-        await page.close()
-
-
-async def log_in_by_form(page: Any, user: DemoUser, password: str | None = None) -> None:
-    await page.locator(".dcw-login-email input").fill(user.email)
-    await page.locator(".dcw-login-password input").fill(password or user.password)
-    await page.locator("button.dcw-login-button").click()
 
 
 async def two_chats(notebook: LabPage, url: str, filename: str) -> tuple[Any, Any]:

@@ -732,7 +732,9 @@ async def test_a_new_view_gets_a_snapshot_of_the_newest_for_itself(
     await logged_in(chat)
     browser.clear()
     browser.say({"type": "snapshot", "view": "view-1"})
-    (snapshot,) = browser.sent
+    # Then where its unread messages start (the unread part's, see test_widget_unread.py).
+    (snapshot, unread) = browser.sent
+    assert unread["type"] == "unread" and unread["view"] == "view-1"
     assert snapshot["type"] == "snapshot" and snapshot["view"] == "view-1"
     assert [m["text"] for m in snapshot["messages"]] == [f"m{n}" for n in range(7, 12)]
     assert snapshot["first"] == "id:1" and snapshot["older"] is False

@@ -7,12 +7,18 @@ RoomPresence   (presence.py) who is online in a room and typing (rows judged by 
 attachments    (attachments.py, _posting.py, _convert.py)  files with messages, post(obj)
 reactions      (reactions.py, _reacting.py)  one emoji per user per message, live
 replies        (replies.py)  the quote a reply shows of the message it answers
+ReadPositions  (reads.py)  how far the user has read in each room, written sparingly
+UnreadRooms    (unread.py) unread messages and mentions of the user, per room, live
+Directory      (mentions.py, members.py) the members, and @mentions found in text
 """
 
 from .attachments import DEFAULT_MAX_ATTACHMENT_BYTES, AttachmentRefused, Upload
+from .members import Member, load_members
+from .mentions import Directory, Found, Mention
 from .message import Attachment
 from .presence import Presence, PresenceTiming, PresentUser, RoomPresence
 from .reactions import Reaction, check_emoji
+from .reads import ReadPositions
 from .replies import Quote
 from .room import (
     DEFAULT_MAX_LENGTH,
@@ -25,6 +31,7 @@ from .room import (
 )
 from .rooms import DEFAULT_ROOM, Room, check_room_name, create_room, find_room, list_rooms
 from .store import ChatMessage, MessageStatus, MessageStore, StoreChange
+from .unread import Mentioned, UnreadRooms
 
 __all__ = [
     "DEFAULT_MAX_ATTACHMENT_BYTES",
@@ -36,6 +43,11 @@ __all__ = [
     "AttachmentRefused",
     "ChatMessage",
     "ChatRoom",
+    "Directory",
+    "Found",
+    "Member",
+    "Mention",
+    "Mentioned",
     "MessageStatus",
     "MessageStore",
     "Presence",
@@ -43,16 +55,19 @@ __all__ = [
     "PresentUser",
     "Quote",
     "Reaction",
+    "ReadPositions",
     "Room",
     "RoomPresence",
     "SessionLike",
     "StoreChange",
     "SubscriptionEventLike",
     "SubscriptionLike",
+    "UnreadRooms",
     "Upload",
     "check_emoji",
     "check_room_name",
     "create_room",
     "find_room",
     "list_rooms",
+    "load_members",
 ]

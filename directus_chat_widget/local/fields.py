@@ -1,10 +1,31 @@
-"""Field specs the chat's collections share: the id, what Directus fills in, the client uid."""
+"""What the chat's collections share: the id, what Directus fills in, the client uid; making one."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["client_uid_field", "filled_field", "id_field"]
+from ..rest import DirectusRest
+from .report import SchemaReport
+
+__all__ = ["client_uid_field", "ensure_collection", "filled_field", "id_field"]
+
+
+async def ensure_collection(
+    rest: DirectusRest,
+    token: str,
+    report: SchemaReport,
+    name: str,
+    meta: dict[str, Any],
+    fields: list[dict[str, Any]],
+) -> bool:
+    """Create the collection ``name`` with ``fields`` unless it exists; True if it was made."""
+    rows = await rest.request("GET", "/collections", token=token)
+    missing = name not in {str(row["collection"]) for row in rows}
+    if missing:
+        body = {"collection": name, "meta": meta, "schema": {}, "fields": fields}
+        await rest.request("POST", "/collections", token=token, json=body)
+    report.note(f"collection {name}", missing)
+    return missing
 
 
 def id_field() -> dict[str, Any]:

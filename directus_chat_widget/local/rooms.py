@@ -21,7 +21,7 @@ import logging
 from typing import Any
 
 from ..rest import DirectusRest
-from .fields import client_uid_field, filled_field, id_field
+from .fields import client_uid_field, ensure_collection, filled_field, id_field
 from .report import SchemaReport
 from .rules import MESSAGES, ROOMS
 
@@ -76,16 +76,8 @@ async def ensure_rooms(rest: DirectusRest, token: str, report: SchemaReport) -> 
 
     Run after the ``messages`` collection exists. Safe to run again.
     """
-    collections = await _names(rest, token, "/collections", "collection")
-    if ROOMS not in collections:
-        body = {
-            "collection": ROOMS,
-            "meta": {"icon": "forum", "note": "Chat rooms (directus-chat-widget)"},
-            "schema": {},
-            "fields": _room_fields(),
-        }
-        await rest.request("POST", "/collections", token=token, json=body)
-    report.note(f"collection {ROOMS}", ROOMS not in collections)
+    meta = {"icon": "forum", "note": "Chat rooms (directus-chat-widget)"}
+    await ensure_collection(rest, token, report, ROOMS, meta, _room_fields())
     default_room = await _default_room(rest, token, report)
     fields = await _names(rest, token, f"/fields/{MESSAGES}", "field")
     if "room" not in fields:

@@ -15,22 +15,31 @@ The rules, as Directus permissions (``$CURRENT_USER`` is the logged-in user)::
       presence        create   key, room, typing, client_uid   if key starts with $CURRENT_USER
       presence        update   typing               where user_created = $CURRENT_USER
       presence        delete                        where user_created = $CURRENT_USER
-
-    Presence rows (one per user and room, see :mod:`.presence`) are written
-    by their own user only; the key check keeps anyone from taking the key
-    of another user's row before they do.
       reactions       read     id, message, emoji, reaction_key, client_uid,
                                user_created, date_created
       reactions       create   message, emoji, reaction_key, client_uid
       reactions       delete                        where user_created = $CURRENT_USER
+      read_positions  read     id, slot, room, last_read, client_uid   own rows only
+      read_positions  create   slot, room, last_read, client_uid
+                               valid only if slot starts with $CURRENT_USER
+      read_positions  update   last_read            own rows only
 
     Rooms are never renamed or deleted by chat users: a room is shared, so a
     rename would move everyone's conversation and a delete would orphan
     other people's messages. Administrators do both in the admin app.
 
+    Presence rows (one per user and room, see :mod:`.presence`) are written
+    by their own user only; the key check keeps anyone from taking the key
+    of another user's row before they do.
+
     Reactions are never updated: a change of mind is a delete and a create.
     Each row's ``reaction_key`` must end with its writer's id (the field's
     validation, see :mod:`.reactions`), so one user's row never blocks another's.
+
+    A read position (see :mod:`.reads`) is one row per (user, room): its
+    unique ``slot`` is ``"<user id>/<room id>"``, and the create rule's
+    validation makes a slot start with its writer's own id, so nobody can
+    take another user's slot. Nobody reads or changes anyone else's rows.
 
     Public policy (anyone, no login)
       nothing; with public_read=True (a display wall) the read rules above
@@ -63,6 +72,9 @@ __all__ = [
     "REACTIONS",
     "REACTION_CREATE_FIELDS",
     "REACTION_FIELDS",
+    "READS",
+    "READ_CREATE_FIELDS",
+    "READ_FIELDS",
     "ROOMS",
     "ROOM_CREATE_FIELDS",
     "ROOM_FIELDS",
@@ -122,6 +134,10 @@ USERS = "directus_users"
 ROOMS = "rooms"
 PRESENCE = "presence"
 REACTIONS = "reactions"
+READS = "read_positions"
+READ_FIELDS = ("id", "slot", "room", "last_read", "client_uid")
+READ_CREATE_FIELDS = ("slot", "room", "last_read", "client_uid")
+_OWN_SLOT: dict[str, Any] = {"slot": {"_starts_with": "$CURRENT_USER"}}
 # The (collection, action) pairs whose rules the kit decides, on both policies.
 MANAGED = (
     (MESSAGES, "read"),
@@ -141,6 +157,10 @@ MANAGED = (
     (REACTIONS, "create"),
     (REACTIONS, "update"),
     (REACTIONS, "delete"),
+    (READS, "read"),
+    (READS, "create"),
+    (READS, "update"),
+    (READS, "delete"),
 )
 
 
@@ -148,7 +168,8 @@ MANAGED = (
 class Rule:
     """One permission: ``action`` on ``collection``, for ``fields`` of the rows matching ``rows``.
 
-    ``without`` says what stops working when the server refuses it.
+    ``without`` says what stops working when the server refuses it;
+    ``validation`` is what a written row must match (None: anything).
     """
 
     collection: str
@@ -217,6 +238,24 @@ def chat_rules(chat_policy: str) -> tuple[Rule, ...]:
         Rule(ROOMS, "create", ROOM_CREATE_FIELDS, without="chat users cannot open rooms"),
         *_reaction_rules(),
         *_presence_rules(),
+        *_read_position_rules(),
+    )
+
+
+def _read_position_rules() -> tuple[Rule, ...]:
+    """Each user's own read positions, and nobody else's (see the table above)."""
+    lost = "no read position is kept"
+    return (
+        Rule(READS, "read", READ_FIELDS, _OWN, without=lost, rows_text=_OWN_ROWS_TEXT),
+        Rule(
+            READS,
+            "create",
+            READ_CREATE_FIELDS,
+            without=lost,
+            rows_text="slot starting with $CURRENT_USER",
+            validation=_OWN_SLOT,
+        ),
+        Rule(READS, "update", ("last_read",), _OWN, without=lost, rows_text=_OWN_ROWS_TEXT),
     )
 
 
@@ -309,7 +348,7 @@ def row_text(row: Mapping[str, Any]) -> str:
     if not isinstance(rows, Mapping) or not rows:
         return text
     if rows == _OWN:
-        return f"{text}, {_OWN_TEXT}"
+        return f"{text}, {_OWN_TEXT if row['collection'] == MESSAGES else _OWN_ROWS_TEXT}"
     held = rows.get("_or")
     if isinstance(held, list) and held and isinstance(held[0], Mapping):
         policy = held[0].get("policies", {}).get("policy", {}).get("_eq")

@@ -15,6 +15,8 @@ with an admin token, against any Directus (not only the local one):
 - collection ``reactions``: one row per (message, user, emoji);
 - collection ``presence`` (see :mod:`.presence`): one short-lived row per
   user and room, for who is online and typing;
+- collection ``read_positions``: how far each user has read in each room
+  (see :mod:`.reads`);
 - the policy ``Chat user`` and what it and the Public policy may do (see
   :mod:`.rules`): chat users read, post, and edit or delete only their own
   messages; the public gets nothing unless ``public_read`` asks for reading;
@@ -53,6 +55,7 @@ from .guard import guard_missing
 from .permissions import apply_rules
 from .presence import ensure_presence
 from .reactions import ensure_reactions
+from .reads import ensure_read_positions
 from .registration import ensure_chat_role, set_registration
 from .report import SchemaReport
 from .rooms import ensure_rooms
@@ -203,6 +206,7 @@ async def apply_chat_schema(
         await ensure_presence(rest, admin_token, report)
         folder = await ensure_attachments(rest, admin_token, report)
         await ensure_reactions(rest, admin_token, report)
+        await ensure_read_positions(rest, admin_token, report)
         if collection_only:
             return report
         public = await public_policy_id(rest, admin_token)

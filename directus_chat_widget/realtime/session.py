@@ -314,11 +314,16 @@ class RealtimeSession:
     ) -> list[dict[str, Any]]:
         """Read items with a Directus query (``fields``, ``filter``, ``sort``, ``limit``).
 
+        A system collection (``directus_users``...) is read over REST: the socket serves none.
+
         Raises:
             Forbidden, RequestTimeout, ServerError, SessionClosed, SessionGaveUp
         """
         self._check_usable()
         name = collection or self.config.collection
+        if name.startswith("directus_"):
+            path, token = f"/{name.removeprefix('directus_')}", self._conn.auth.access_token
+            return _as_rows(await self._conn.rest.request("GET", path, token=token, params=query))
         frame = protocol.items(name, "read", protocol.new_uid(), query=query)
         return _as_rows(await self._conn.wire.request(frame, "items:read"))
 

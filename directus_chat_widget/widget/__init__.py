@@ -19,6 +19,9 @@ What each part of the widget does, the objects ``ChatWidget`` composes
     _rooms.py       Rooms: the room switcher, switch_room and create_room
     _room_feed.py   RoomFeed: each room change to the list, on_message/on_edit/on_delete
     _presence.py    PresenceFlow: who is online and typing in the room shown (presence_bar.py)
+    _unread.py      Unread: read positions, the unread line, counts per room, mention news
+    _mentioning.py  Mentioning: the members @ completes, mentions on each row, unknown names
+    _unread_api.py  UnreadMentionsAPI: ChatWidget's unread and mentions methods (a mixin)
     _notice.py      Notice: the line that says what went wrong
     _tasks.py       TaskKeeper: the tasks clicks start, kept and reported
     _owner.py       OwnerLoop: every click and every public coroutine on one event loop

@@ -16,6 +16,7 @@ from ..chat.presence import PresenceTiming
 from ._attachments import AttachmentServer
 from ._editing import Editing
 from ._login import LoginFlow, SessionFactory
+from ._mentioning import Mentioning
 from ._notice import Notice
 from ._owner import OwnerLoop
 from ._paging import Paging
@@ -27,6 +28,7 @@ from ._rooms import Rooms
 from ._sending import Sending
 from ._signup import Registrar, RestRegistrar, SignupFlow
 from ._tasks import TaskKeeper
+from ._unread import Unread
 from .login_form import LoginForm
 from .message_form import MessageForm
 from .message_list import MessageList
@@ -82,6 +84,8 @@ class Flows:
     attachments: AttachmentServer
     reactions: Reactions
     replies: Replies
+    mentioning: Mentioning
+    unread: Unread
 
 
 def assemble(
@@ -133,18 +137,26 @@ def assemble(
     login.watchers.append(following)
     replies = Replies(login, parts.message_list)
     form, shown = parts.message_form, parts.message_list
+    rooms = Rooms(login, tasks, parts.room_bar)
+    sending = Sending(login, owner, tasks, notice, form, shown, replies.take)
+    # After Sending: the composer's check of mentions runs once the send has started.
+    mentioning = Mentioning(login, notice, form, shown)
+    unread = Unread(login, tasks, mentioning, shown, parts.room_bar, collection)
+    rooms.changes.add(unread.room_changed)
     return Flows(
         owner=owner,
         tasks=tasks,
         feed=feed,
         login=login,
-        rooms=Rooms(login, tasks, parts.room_bar),
-        sending=Sending(login, owner, tasks, notice, form, shown, replies.take),
+        rooms=rooms,
+        sending=sending,
         signup=signup,
-        paging=Paging(login, tasks, parts.message_list),
-        editing=Editing(login, tasks, notice, parts.message_list),
+        paging=Paging(login, tasks, shown),
+        editing=Editing(login, tasks, notice, shown),
         presence=following,
-        attachments=AttachmentServer(login, tasks, parts.message_list, max_attachment_bytes),
-        reactions=Reactions(login, tasks, notice, parts.message_list, notice.show),
+        attachments=AttachmentServer(login, tasks, shown, max_attachment_bytes),
+        reactions=Reactions(login, tasks, notice, shown, notice.show),
         replies=replies,
+        mentioning=mentioning,
+        unread=unread,
     )

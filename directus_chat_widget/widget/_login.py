@@ -126,6 +126,8 @@ class LoginFlow:
         self._leaving = False
         self._email = ""
         self.watchers: list[RoomWatcher] = []
+        # Awaited before a logout or close ends the session (a last write, say).
+        self.before_leave: list[Callable[[], Awaitable[None]]] = []
         login_form.on_submit(self._on_submit)
         status_bar.on_logout(self._on_logout)
         status_bar.on_reconnect(self._on_reconnect)
@@ -183,6 +185,11 @@ class LoginFlow:
         room, session = self.room, self.session
         self._leaving = True  # its CLOSED state is ours, not news
         try:
+            for hook in list(self.before_leave):
+                try:
+                    await hook()
+                except Exception:
+                    logger.exception("a step before leaving the chat failed")
             self._detach()
             await self._tasks.cancel_all()
             await self._leave_watchers()

@@ -12,6 +12,7 @@
     await chat.post(fig)             # a figure, a DataFrame, a Path, an image: see post()
     await chat.react(chat.messages[-1], "👍")            # unreact, toggle_reaction, on_reaction
     await chat.send_message("yes!", reply_to=chat.messages[-1])   # quote(m), on_reply
+    chat.unread, chat.mentions       # by room; chat.mark_read(), chat.on_mention(f)...
 
 The widget holds no network code: a session (a :class:`RealtimeSession` by
 default, one per login) does the talking and a :class:`ChatRoom` keeps the
@@ -55,12 +56,13 @@ from ._owner import on_owner_loop
 from ._presence import PresenceCallback
 from ._rooms import RoomCallback
 from ._signup import Registrar
+from ._unread_api import UnreadMentionsAPI
 from .message_list import DEFAULT_MAX_NODES
 
 __all__ = ["ChatSession", "ChatWidget"]
 
 
-class ChatWidget(GroupApi, widgets.VBox):  # type: ignore[misc]
+class ChatWidget(GroupApi, UnreadMentionsAPI, widgets.VBox):  # type: ignore[misc]
     """A realtime Directus chat for notebooks (JupyterLab, Notebook 7, Voila).
 
     Args:
@@ -144,6 +146,7 @@ class ChatWidget(GroupApi, widgets.VBox):  # type: ignore[misc]
         self._signup, self._paging, self._editing = flows.signup, flows.paging, flows.editing
         self._presence = flows.presence
         self._reactions, self._replies, self._news = flows.reactions, flows.replies, flows.feed.news
+        self._mentioning, self._unread = flows.mentioning, flows.unread
         self._signup.check_soon()
         self._layout_for(self.stage)
 
@@ -193,6 +196,7 @@ class ChatWidget(GroupApi, widgets.VBox):  # type: ignore[misc]
             RuntimeError: already logged in, or a login is running.
         """
         await self._login.login(email, password)
+        await self._opened()
 
     @on_owner_loop
     async def register(self, email: str, password: str, name: str = "") -> None:
@@ -207,6 +211,7 @@ class ChatWidget(GroupApi, widgets.VBox):  # type: ignore[misc]
             RuntimeError: already logged in, or a login is running.
         """
         await self._signup.register(email, password, name)
+        await self._opened()
 
     @on_owner_loop
     async def check_signup(self) -> bool:
@@ -222,13 +227,17 @@ class ChatWidget(GroupApi, widgets.VBox):  # type: ignore[misc]
         SENT, or FAILED (kept in the list with a Retry button, and never raised).
         ``reply_to`` (a sent message, or its key) makes it a reply that quotes it.
 
+        An ``@name`` that names no member is sent as plain text, and the notice says so.
+
         Raises:
             ValueError: the text is blank, or longer than the limit; ``reply_to``
                 is not sent yet (at once).
             KeyError: no such ``reply_to``.  RuntimeError: not logged in (at once).
         """
         parent = key_of(reply_to) if reply_to is not None else None
-        return self._sending.send(text, parent)
+        sending = self._sending.send(text, parent)
+        self._mentioning.check(text)
+        return sending
 
     def send(self, content: Any, buffers: list[Any] | None = None) -> None:
         """ipywidgets' custom message to the browser (a dict); chat text is :meth:`send_message`.
@@ -415,7 +424,9 @@ class ChatWidget(GroupApi, widgets.VBox):  # type: ignore[misc]
     def _stage_changed(self, change: dict[str, Any]) -> None:
         self._layout_for(change["new"])
         if change["new"] == "chat":  # on the owner: the login that opened the chat runs there
-            self._tasks.spawn(self._rooms.refresh(), "reading the rooms")
+            self._opening = self._tasks.spawn(self._chat_opened(), "reading the rooms")
+        else:
+            self._tasks.spawn(self._chat_closed(), "closing the chat")
 
     def _layout_for(self, stage: str) -> None:
         if stage == "chat":

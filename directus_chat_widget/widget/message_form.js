@@ -10,10 +10,17 @@
 // reconnects it stays usable (sends are held, not lost): disabling it, even
 // for a moment, would drop the focus and send the reader's next keystrokes to
 // JupyterLab as shortcuts.
+//
+// Parts: a feature of the composer (the mentions' autocompletion) lives in a
+// file of its own, message_form.<feature>.js, appended to this module. At load
+// it registers FORM_PARTS.push(({ model, form, input }) => cleanup). Parts
+// start before the composer's own listeners, so a part's keydown handler runs
+// first and may keep a key (Enter picking a suggestion) from sending.
 
 const MAX_ROWS = 8;
 // Typing is told to the kernel at most this often (it writes far less often).
 const TYPING_EVERY_MS = 1000;
+const FORM_PARTS = [];
 
 function render({ model, el }) {
   const form = document.createElement("form");
@@ -138,6 +145,7 @@ function render({ model, el }) {
     wasDisabled = disabled;
   }
 
+  const partsDone = FORM_PARTS.map((part) => part({ model, form, input }));
   form.addEventListener("submit", onSubmit);
   input.addEventListener("keydown", onKey);
   input.addEventListener("input", onInput);
@@ -148,6 +156,7 @@ function render({ model, el }) {
   requestAnimationFrame(grow);
 
   return () => {
+    for (const done of partsDone) if (typeof done === "function") done();
     form.removeEventListener("submit", onSubmit);
     input.removeEventListener("keydown", onKey);
     input.removeEventListener("input", onInput);

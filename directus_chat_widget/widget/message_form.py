@@ -10,23 +10,25 @@ A small anywidget rather than ``ipywidgets.Text`` + ``Button``: the browser
 puts the text in the custom message that says "send", so the kernel can never
 see the click before the last keystrokes (ipywidgets holds back state updates
 while one is in flight, but sends custom messages at once).
+
+Typing ``@`` offers the chat's members by name (``people``, set by
+``_mentioning.py``): the autocompletion is a part of its own,
+``message_form.mentions.js``, appended to the module as the list's row parts are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
 
 from .._callbacks import CallbackList
+from ._sources import module_css, module_source
 
 __all__ = ["MessageForm"]
 
-
-_HERE = Path(__file__).parent
 
 SubmitCallback = Callable[[str], None]
 TypingCallback = Callable[[bool], None]
@@ -40,14 +42,17 @@ class MessageForm(anywidget.AnyWidget):
             the session reconnects: sends are held, and the reader keeps the focus.
         placeholder: the hint shown in the empty text box.
         max_length: the longest text the box accepts, in characters.
+        people: the names typing ``@`` offers (the chat's members, the reader left out).
     """
 
-    _esm = _HERE / "message_form.js"
-    _css = _HERE / "message_form.css"
+    # The composer and its parts (message_form.*.js: the mentions' autocompletion).
+    _esm = module_source("message_form")
+    _css = module_css("message_form")
 
     disabled = traitlets.Bool(True).tag(sync=True)
     placeholder = traitlets.Unicode("Write a message…").tag(sync=True)
     max_length = traitlets.Int(5_000).tag(sync=True)
+    people = traitlets.List(traitlets.Unicode()).tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -33,15 +33,21 @@
 // Row parts: a feature that adds nodes to every message (reactions, replies,
 // attachments) lives in a file of its own, message_list.<feature>.js, which
 // Python appends to this module (widget/_sources.py). At load it registers
-//   ROW_PARTS.push({ init(view), build(row, view), fill(row, message, view) })
-// init (optional) runs once per view; build adds its nodes to row.parts.bubble
-// / row.parts.foot once per row; fill keeps them current each time the row's
-// message changes. `view` gives the part the model, this view's id, its rows
-// and helpers; `view.handle(type, fn)` routes a custom message type of the
-// part's own to it as fn(msg, buffers); `view.tools(row)` is the row's hover
-// toolbar; `view.older()` asks for the page above the first row shown (as
-// "Load older" does), and `view.after(fn)` calls fn(type) once the list's own
-// message of that type ("page", "older", "change"...) has been applied.
+//   ROW_PARTS.push({ start(view), build(row, view), fill(row, message, view) })
+// start (optional) runs once per view, before its first snapshot; what it
+// returns, if a function, runs when the view goes. build adds the part's nodes
+// to row.parts.bubble / row.parts.foot once per row; fill keeps them current
+// each time the row's message changes. `view` gives the part the model, this
+// view's id, its rows and helpers:
+// - `view.handle(type, fn)` routes a custom message type of the part's own to
+//   it as fn(msg, buffers);
+// - `view.applied(fn)` calls fn(msg) after each of the list's own messages
+//   ("snapshot", "page", "older", "change"...) is drawn;
+// - `view.tools(row)` is the row's hover toolbar; `view.older()` asks for the
+//   page above the first row shown (as "Load older" does);
+// - `view.atLatest()` says the newest message is in the DOM and scrolled to;
+//   `view.jumpToLatest()` is the marker's click; a part that scrolls the view
+//   calls `view.scrolled()`.
 
 const STATUSES = new Set(["sent", "pending", "failed"]);
 const NEAR_BOTTOM_PX = 48;
@@ -241,7 +247,6 @@ function render({ model, el }) {
   let follow = true; // at the bottom
   let spot = null; // else {key, offset}: the top message and its distance from the top
   const handlers = new Map(); // a row part's own custom message types
-  const afters = []; // the parts' view.after callbacks
   // What a row part may use of this view (see "Row parts" above).
   const view = {
     model,
@@ -252,9 +257,16 @@ function render({ model, el }) {
     snippet,
     handle: (type, fn) => handlers.set(type, fn),
     older: () => onOlder(),
-    after: (fn) => afters.push(fn),
     tools: rowTools,
+    applied: (fn) => afterApply.push(fn),
+    atLatest: () => attached && measurable() && nearBottom(),
+    jumpToLatest: () => onMarker(),
+    scrolled: () => {
+      remember(); // a part moved the view: where the reader now is, kept on resize
+      updateChrome();
+    },
   };
+  const afterApply = [];
 
   // -- rendering one message ---------------------------------------------------
 
@@ -752,7 +764,8 @@ function render({ model, el }) {
       markerText.textContent = "Jump to latest";
       marker.setAttribute("aria-label", "Jump to latest messages");
     }
-    marker.hidden = attached && unseen === 0;
+    // Scrolled up, or newer messages not drawn: a way back to the latest.
+    marker.hidden = attached && unseen === 0 && follow;
     root.style.setProperty("--dcw-list-height", model.get("height") || "360px");
   }
 
@@ -792,7 +805,7 @@ function render({ model, el }) {
         return;
     }
     updateChrome();
-    for (const fn of afters) fn(msg.type);
+    for (const fn of afterApply) fn(msg);
   }
 
   // -- reader actions -------------------------------------------------------------
@@ -818,22 +831,25 @@ function render({ model, el }) {
 
   function onScroll() {
     if (!measurable()) return;
+    const followed = follow;
     remember();
-    if (unseen > 0 && attached && follow) {
-      unseen = 0;
-      updateChrome();
-    }
+    caughtUp(followed);
   }
 
   // Shown again, resized, or its content reflowed: put the reader back.
   function onResize() {
     if (!measurable()) return;
+    const followed = follow;
     restore();
     remember();
-    if (unseen > 0 && attached && follow) {
-      unseen = 0;
-      updateChrome();
-    }
+    caughtUp(followed);
+  }
+
+  // Back at the latest: nothing unseen. The marker follows `follow` either way.
+  function caughtUp(followed) {
+    const caught = unseen > 0 && attached && follow;
+    if (caught) unseen = 0;
+    if (caught || follow !== followed) updateChrome();
   }
 
   function onVisibility() {
@@ -868,14 +884,15 @@ function render({ model, el }) {
   model.on("change:max_nodes", onLimit);
   model.on("change:empty_text", updateChrome);
   model.on("change:height", updateChrome);
-  for (const part of ROW_PARTS) if (part.init) part.init(view);
   scheduleMidnight();
+  const partsDone = ROW_PARTS.map((part) => (part.start ? part.start(view) : null));
   updateChrome();
   // A new view (first render, re-rendered cell, reloaded page) asks for the
   // latest messages; Python answers this view only.
   model.send({ type: "snapshot", view: viewId });
 
   return () => {
+    for (const done of partsDone) if (typeof done === "function") done();
     clearTimeout(midnightTimer);
     if (resizes) resizes.disconnect();
     if (sightings) sightings.disconnect();

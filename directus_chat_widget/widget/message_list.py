@@ -38,6 +38,8 @@ A message on the wire: ``{"key", "text", "html", "author", "author_id", "own", "
 "edited" (the server stored an edit), "saving" ("edit"|"delete"|null: a change
 of one's own on its way), "next"}``. An edit goes to the browser as one
 ``update`` change holding that message alone; a delete as one ``remove``.
+Features add fields of their own through :meth:`MessageList.add_row_fields` (the
+mentions: ``"mentions": [{"name", "me"}]``, see ``_mentioning.py``).
 ``author`` is the name to show (a first name, so two people may share it);
 ``author_id`` is who wrote it (the user's id, null when unknown), and is what
 the browser groups consecutive messages by: one name over a run by the same
@@ -250,6 +252,10 @@ class MessageList(anywidget.AnyWidget):
         self._by_key = {message.key: message for message in messages}
         for key in self._rendered.keys() - self._by_key.keys():
             self._rendered.forget(key)
+        self._send_snapshot(None)
+
+    def redraw(self) -> None:
+        """Every view draws every message again (a feature's fields changed)."""
         self._send_snapshot(None)
 
     def clear(self) -> None:

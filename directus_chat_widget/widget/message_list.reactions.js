@@ -43,7 +43,7 @@ function closePalette(row) {
 }
 
 ROW_PARTS.push({
-  init(view) {
+  start(view) {
     view.handle("reactions", (msg) => {
       for (const update of Array.isArray(msg.rows) ? msg.rows : []) {
         const row = view.rows.get(update.key);

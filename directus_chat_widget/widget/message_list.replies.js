@@ -67,13 +67,13 @@ function askOlder(view, state) {
 }
 
 ROW_PARTS.push({
-  init(view) {
+  start(view) {
     const state = { pending: null };
     view.reveal = (key) => reveal(view, state, key);
-    view.after((type) => {
+    view.applied((msg) => {
       if (!state.pending) return;
       if (view.rows.has(state.pending.key)) reveal(view, state, state.pending.key);
-      else if (type === "page" || type === "older") askOlder(view, state);
+      else if (msg.type === "page" || msg.type === "older") askOlder(view, state);
     });
     view.handle("quotes", (msg) => {
       for (const update of Array.isArray(msg.rows) ? msg.rows : []) {

@@ -7,6 +7,14 @@ list is filtered by what is typed, never shown whole.
 
 As :class:`MessageForm`, the name travels inside the custom message that says
 "open" or "create", so the kernel never sees a click before the last keystroke.
+
+Unread (see ``_unread.py``): the other rooms with unread messages show as
+buttons that open them, each with its count and its unread mentions of the
+reader, most urgent first, and a badge counts the unread mentions. A mention
+of the reader arrives as ``{"type": "mention", "key", "room", "author", "text",
+"current"}`` and becomes a browser notification where the page has the
+permission: the bar never asks for it unprompted, only when the reader
+clicks its "Notify me of mentions".
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ class RoomBar(anywidget.AnyWidget):
         current: the room shown.
         busy: a switch is running (the buttons wait).
         error: what went wrong with the last switch or create ("" for nothing).
+        unread: unread messages by room name (rooms with none left out).
+        mentions: unread messages that mention the reader, by room name.
     """
 
     _esm = _HERE / "room_bar.js"
@@ -44,6 +54,12 @@ class RoomBar(anywidget.AnyWidget):
     current = traitlets.Unicode("").tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    unread = traitlets.Dict(value_trait=traitlets.Int(), key_trait=traitlets.Unicode()).tag(
+        sync=True
+    )
+    mentions = traitlets.Dict(value_trait=traitlets.Int(), key_trait=traitlets.Unicode()).tag(
+        sync=True
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -64,6 +80,20 @@ class RoomBar(anywidget.AnyWidget):
         callbacks = {"open": self._open, "create": self._create}.get(kind)
         if callbacks is not None and not self.busy:
             callbacks(name)
+
+    def notify(self, key: str, room: str, author: str, text: str, current: bool) -> None:
+        """Tell the views of a new mention of the reader (``current``: in the room shown)."""
+        short = text if len(text) <= 200 else text[:199] + "…"
+        self.send(
+            {
+                "type": "mention",
+                "key": key,
+                "room": room,
+                "author": author,
+                "text": short,
+                "current": current,
+            }
+        )
 
     def _on_frontend_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
