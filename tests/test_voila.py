@@ -16,7 +16,7 @@ from support import TIMEOUT
 from directus_chat_widget.local import LocalDirectus
 from directus_chat_widget.local.server import free_port
 
-NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "07_chat_widget.ipynb"
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "08_chat_widget.ipynb"
 
 
 @pytest.mark.integration
@@ -45,7 +45,7 @@ def test_voila_renders_the_chat_notebook(directus: LocalDirectus, tmp_path: Path
         assert page is not None, (tmp_path / "voila.log").read_text()[-2000:]
         assert page.status_code == 200
         assert "application/vnd.jupyter.widget-view+json" in page.text  # the widgets render
-        assert "Grace heard: Hello Grace!" in page.text  # the notebook ran to its check
+        assert "Grace heard: Hello **Grace**!" in page.text  # the notebook ran to its check
         assert "Traceback" not in page.text
     finally:
         server.terminate()
