@@ -1,6 +1,7 @@
 """Run the tutorial notebooks (nbval) against a private local Directus, or your own.
 
-Before any notebook kernel starts, the kernels get:
+Each notebook's kernel starts with (and only it: the rest of a `make test` run
+keeps its own environment):
 
 - by default, one local server started in a temporary data folder:
   ``DIRECTUS_CHAT_DATA`` (so ``chat_server()`` in the first notebook adopts
@@ -68,6 +69,7 @@ class NotebookServers:
 
 
 _servers: NotebookServers | None = None
+_kernel_env: dict[str, str] = {}
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -75,7 +77,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not any(str(item.path).endswith(".ipynb") for item in session.items):
         return
     _servers = NotebookServers()
-    os.environ.update(_servers.start())
+    _kernel_env.update(_servers.start())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> object:
+    """The variables hold while a notebook's kernel starts, not for the other tests of the run."""
+    if not str(item.path).endswith(".ipynb") or not _kernel_env:
+        return (yield)
+    saved = {name: os.environ.get(name) for name in _kernel_env}
+    os.environ.update(_kernel_env)
+    try:
+        return (yield)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
