@@ -49,8 +49,12 @@ class NotebookServers:
         if os.environ.get("DIRECTUS_EMAIL"):
             return env
         self.server = LocalDirectus(self.folder / "data", port=0)
-        self.server.start()
-        self.server.setup_chat()
+        try:
+            self.server.start()
+            self.server.setup_chat()
+        except BaseException:
+            self.stop()  # a set-up that failed (a busy machine's 503) leaves nothing running
+            raise
         return {
             **env,
             "DIRECTUS_CHAT_DATA": str(self.server.data_dir),

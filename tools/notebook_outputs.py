@@ -90,8 +90,8 @@ def main() -> int:
     args = parser.parse_args()
     paths = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
     servers = _servers()
-    os.environ.update(servers.start())
     try:
+        os.environ.update(servers.start())
         for path in paths:
             print(f"running {path.name} ...", flush=True)
             refresh(path.resolve(), args.timeout)
