@@ -44,7 +44,8 @@ from directus_chat_widget.local import DEFAULT_DIRECTUS_VERSION, cache_root
 from directus_chat_widget.local.server import free_port
 
 ROOT = Path(__file__).parents[1]
-LAB_URL = re.compile(r"(http://127\.0\.0\.1:(\d+))/lab\?token=(\S+)")
+# The URL opens the tutorial's first notebook when the folder has it.
+LAB_URL = re.compile(r"(http://127\.0\.0\.1:(\d+))/lab(?:/tree/00_start_here\.ipynb)?\?token=(\S+)")
 DIRECTUS_URL = re.compile(r"Directus \S+ at (http://127\.0\.0\.1:\d+)")
 READY = "Press Ctrl-C to stop"
 # The clean clone builds its venv before Lab starts: half a minute here, more when cold.
@@ -421,6 +422,10 @@ def test_ctrl_c_leaves_a_directus_that_ran_before(
         shown = terminal.wait_for(READY, 12 * TIMEOUT)
         assert f"at {server.url} (left running on exit" in shown
         assert "Press Ctrl-C to stop JupyterLab." in shown
+        start = re.search(r"(http://\S+/lab/tree/00_start_here\.ipynb)\?token=(\S+)", shown)
+        assert start is not None, shown  # the start page: the tutorial's first step
+        page = httpx.get(start.group(1), params={"token": start.group(2)}, timeout=TIMEOUT)
+        assert page.status_code == 200
         lab_pids = [
             pid
             for pid, command in _processes_using(ROOT / "notebooks").items()

@@ -13,7 +13,7 @@ from support import CHROMIUM, CHROMIUM_ARGS, TIMEOUT
 
 from directus_chat_widget.local import DemoUser, LocalDirectus
 
-NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "07_chat_widget.ipynb"
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "08_chat_widget.ipynb"
 
 
 @pytest.mark.integration
@@ -24,7 +24,7 @@ def test_voila_renders_the_chat_notebook(directus: LocalDirectus, tmp_path: Path
         page = httpx.get(url, timeout=12 * TIMEOUT)
         assert page.status_code == 200, log.read_text()[-2000:]
         assert "application/vnd.jupyter.widget-view+json" in page.text  # the widgets render
-        assert "Grace heard: Hello Grace!" in page.text  # the notebook ran to its check
+        assert "Grace heard: Hello **Grace**!" in page.text  # the notebook ran to its check
         assert "Traceback" not in page.text
 
 

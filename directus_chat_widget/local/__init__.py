@@ -13,6 +13,7 @@ for a server that outlives the command. ``LocalCluster`` (``directus-chat up
 
 from __future__ import annotations
 
+from .accounts import ChatLogin, chat_logins
 from .cluster import LocalCluster
 from .install import DEFAULT_DIRECTUS_VERSION, cache_root, ensure_installed, pinned_versions
 from .node import NodeRuntime, find_node
@@ -36,6 +37,7 @@ __all__ = [
     "DEFAULT_DIRECTUS_VERSION",
     "DEFAULT_PORT",
     "DEMO_USERS",
+    "ChatLogin",
     "DemoUser",
     "LocalCluster",
     "LocalDirectus",
@@ -45,6 +47,7 @@ __all__ = [
     "apply_chat_schema",
     "apply_chat_schema_as_admin",
     "cache_root",
+    "chat_logins",
     "chat_server",
     "default_data_dir",
     "ensure_installed",

@@ -28,10 +28,19 @@ from .ports import HOST, free_port, port_is_free
 from .server import LocalDirectus
 from .supervisor import spawn_in_session
 
-__all__ = ["DEFAULT_LAB_PORT", "LAB_LOG", "JupyterLab", "choose_lab_port", "require_jupyterlab"]
+__all__ = [
+    "DEFAULT_LAB_PORT",
+    "LAB_LOG",
+    "START_PAGE",
+    "JupyterLab",
+    "choose_lab_port",
+    "require_jupyterlab",
+]
 
 DEFAULT_LAB_PORT = 8888
 LAB_LOG = "jupyterlab.log"
+# The notebook the printed URL opens, when the folder has it: the tutorial's first step.
+START_PAGE = "00_start_here.ipynb"
 _READY_TIMEOUT_S = 120.0
 _STOP_TIMEOUT_S = 10.0
 # Kernels watch their parent once a second and exit when it is gone.
@@ -73,12 +82,16 @@ def choose_lab_port(asked: int | None, say: Say) -> int:
 class JupyterLab:
     """A JupyterLab server in its own session, with a token chosen here."""
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, token: str, log: Path):
+    def __init__(
+        self, process: subprocess.Popen[bytes], port: int, token: str, log: Path, page: str = ""
+    ):
         self.process, self.port, self.token, self.log = process, port, token, log
+        self.page = page  # a notebook to open, relative to the root folder ("": none)
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}/lab?token={self.token}"
+        tree = f"/tree/{self.page}" if self.page else ""
+        return f"http://{HOST}:{self.port}/lab{tree}?token={self.token}"
 
     @classmethod
     def start(
@@ -125,7 +138,8 @@ class JupyterLab:
         env.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
         log = server.data_dir / LAB_LOG
         process = spawn_in_session(command, cwd=notebooks, env=env, log=log)
-        return cls(process, port, token, log)
+        page = START_PAGE if (notebooks / START_PAGE).is_file() else ""
+        return cls(process, port, token, log, page)
 
     def log_tail(self, lines: int = 25) -> str:
         with contextlib.suppress(OSError):

@@ -8,6 +8,7 @@ work over a connection name its type for the type checker only)::
     _supervisor.py   login, reconnects (as machine.py decides), token renewal
     _connection.py   one socket at a time: open, authenticate, restore, read, watch, lose
     _opening.py      opening a socket and its auth handshake
+    _tap.py          showing the frames of a socket, secrets masked (frames=True)
     _dispatch.py     which request or subscription a frame belongs to
     _expiry.py       renewing the token; the moment a socket spends as the public
     _recovery.py     after a gap: re-subscribe, read back, settle creates in doubt
@@ -27,8 +28,9 @@ work over a connection name its type for the type checker only)::
     protocol.py      frame builders and parser (frames.py)                      (pure)
 """
 
+from ._tap import FrameLog
 from .session import RealtimeSession
 from .state import SessionState
 from .subscription import Subscription, SubscriptionStatus
 
-__all__ = ["RealtimeSession", "SessionState", "Subscription", "SubscriptionStatus"]
+__all__ = ["FrameLog", "RealtimeSession", "SessionState", "Subscription", "SubscriptionStatus"]

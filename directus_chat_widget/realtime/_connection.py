@@ -48,6 +48,7 @@ from ._link import Link
 from ._opening import handshake, open_socket
 from ._pending import LinkLost, PendingTable, Request
 from ._server_info import parse_server_info
+from ._tap import FrameTap
 from ._wire import Wire
 from .machine import Liveness
 from .state import SessionState, StateCell
@@ -75,8 +76,9 @@ class Connection:
         refresh_margin: float | None,
         frame_rate: float | Literal["auto"] | None,
         dedupe_field: str | None,
+        frames: FrameTap | None = None,
     ) -> None:
-        self.websocket_url = websocket_url
+        self.websocket_url, self.frames = websocket_url, frames
         self.rest = rest
         self.state = StateCell(on_enter=self.entered)
         self.connect_timeout = connect_timeout
@@ -191,13 +193,13 @@ class Connection:
         try:
             self.state.set(SessionState.AUTHENTICATING)
             try:
-                await self._handshake(link, tokens.access_token)
+                await handshake(link, tokens.access_token, self.connect_timeout)
             except AuthError:
                 # The token may have been revoked or expired just now: one fresh try.
                 self.abort(link, "auth refused")
                 tokens = await self.auth.fresh(stale=tokens)
                 link = await self._open()
-                await self._handshake(link, tokens.access_token)
+                await handshake(link, tokens.access_token, self.connect_timeout)
             if self.closing:  # close() came during the handshake: nothing more on this link
                 raise SessionClosed("the realtime session was closed while connecting")
             self.link = link
@@ -220,7 +222,7 @@ class Connection:
         self.state.set(SessionState.READY)
 
     async def _open(self) -> Link:
-        ws = await open_socket(self.websocket_url, self.connect_timeout)
+        ws = await open_socket(self.websocket_url, self.connect_timeout, self.frames)
         self._links += 1
         loop = asyncio.get_running_loop()
         link = Link(self._links, ws, loop.time(), loop.create_future())
@@ -229,9 +231,6 @@ class Connection:
             raise SessionClosed("the realtime session was closed while connecting")
         self.opening.add(link)
         return link
-
-    async def _handshake(self, link: Link, access_token: str) -> None:
-        await handshake(link, access_token, self.connect_timeout)
 
     # -- serving a link ----------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ def dispatch(conn: Connection, link: Link, frame: protocol.Frame) -> None:
                     conn.note_created(request, frame.data)
                 request.settle(frame.data)
         case protocol.Ping():
+            conn.stats["pings_answered"] += 1
             conn.spawn(conn.wire.send_quietly(link, protocol.pong()))
         case protocol.Pong():
             if frame.uid == link.ping_uid:

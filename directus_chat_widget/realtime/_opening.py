@@ -17,6 +17,7 @@ from ..errors import AuthError, ServerUnreachable, error_for
 from . import protocol
 from ._closing import SocketClosed
 from ._link import Link
+from ._tap import FrameTap
 
 __all__ = ["handshake", "open_socket"]
 
@@ -24,14 +25,14 @@ __all__ = ["handshake", "open_socket"]
 _MAX_FRAME = 2**27
 
 
-async def open_socket(url: str, timeout: float) -> ClientConnection:
-    """Open the websocket at ``url``.
+async def open_socket(url: str, timeout: float, tap: FrameTap | None = None) -> ClientConnection:
+    """Open the websocket at ``url`` (its frames shown through ``tap``, if given).
 
     Raises:
         ServerUnreachable: no connection within ``timeout`` seconds, or a bad URL.
     """
     try:
-        return await connect(
+        ws = await connect(
             url,
             ping_interval=None,
             open_timeout=timeout,
@@ -44,6 +45,7 @@ async def open_socket(url: str, timeout: float) -> ClientConnection:
         ) from exc
     except InvalidURI as exc:
         raise ServerUnreachable(f"bad websocket URL {url}: {exc}") from exc
+    return ws if tap is None else tap.wrap(ws)
 
 
 async def handshake(link: Link, access_token: str, timeout: float) -> None:

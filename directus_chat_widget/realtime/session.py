@@ -38,6 +38,7 @@ from ._connection import Connection
 from ._flow import Backoff
 from ._subscribing import start_subscription
 from ._supervisor import Supervisor
+from ._tap import FrameSink, tap_for
 from .state import SessionState
 from .subscription import Subscription
 
@@ -75,6 +76,9 @@ class RealtimeSession:
             creates exactly-once across reconnects (filled with a uuid when the
             data has none); ``None`` to never add it.
         rest: a :class:`DirectusRest` to use (then the caller closes it).
+        frames: show every frame sent and received, secrets masked (``True``:
+            print them; a string: print them after that label; a callable:
+            call it with each line). See :mod:`._tap`.
 
     Raises:
         ConfigError: no usable URL.
@@ -92,6 +96,7 @@ class RealtimeSession:
         frame_rate: float | Literal["auto"] | None = "auto",
         dedupe_field: str | None = "client_uid",
         rest: DirectusRest | None = None,
+        frames: bool | str | FrameSink = False,
     ) -> None:
         if not isinstance(config, ChatConfig):
             config = load_config(config)
@@ -104,6 +109,7 @@ class RealtimeSession:
             refresh_margin=refresh_margin,
             frame_rate=frame_rate,
             dedupe_field=dedupe_field,
+            frames=tap_for(frames),
         )
         self.config = config
         self._owns_rest = rest is None
@@ -140,7 +146,7 @@ class RealtimeSession:
         """Counts of what happened: ``token_expired``, ``reauthenticated``,
         ``rows_backfilled``, ``creates_found`` / ``creates_resent`` (after a loss),
         ``rate_limited``, ``refused_as_public`` (a FORBIDDEN that raced the token's
-        expiry, resent), ``refreshes``."""
+        expiry, resent), ``pings_answered`` (the server's heartbeat), ``refreshes``."""
         return {**self._conn.stats, "refreshes": self._conn.auth.refreshes}
 
     @property
