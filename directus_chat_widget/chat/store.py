@@ -10,10 +10,9 @@ The list is shown in this order:
 2. then our own messages not confirmed yet (``PENDING``) or refused
    (``FAILED``), in the order they were sent.
 
-The same row can arrive several times (our create's event and its reply, a
-history read overlapping an event): it is shown once. A confirmed send keeps
-its local key (``local:<uuid>``), so a UI row keyed by ``key`` stays put and
-only changes status; other rows from the server get ``id:<id>``.
+A row that arrives several times (an event and a reply, a page overlapping an
+event) is shown once. A confirmed send keeps its key (``local:<uuid>``), so a
+UI row keyed by ``key`` stays put; other rows get ``id:<id>``.
 """
 
 from __future__ import annotations
@@ -55,8 +54,7 @@ class MessageStore:
         self._local: list[ChatMessage] = []  # pending and failed, in send order
         self._by_key: dict[str, ChatMessage] = {}
         self._key_by_id: dict[int, str] = {}
-        # The highest id known when a local message was sent: its own row's id is
-        # larger, so an old row with the same text is never mistaken for it.
+        # The highest id known when a local message was sent: its row's is larger.
         self._floor: dict[str, int] = {}
         # ``messages`` as last built; None after any change. Rebuilt (a copy of the
         # list) when read, never by a mutation: an append costs the same at any length.

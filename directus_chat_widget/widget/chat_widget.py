@@ -277,48 +277,6 @@ class ChatWidget(GroupApi, UnreadMentionsAPI, widgets.VBox):  # type: ignore[mis
         return await self._sending.retry(key)
 
     @on_owner_loop
-    async def edit_message(self, message: str | ChatMessage, text: str) -> ChatMessage:
-        """Change the text of your own message (a key or a ChatMessage); returns it, edited.
-
-        The new text shows at once ("Saving…"), then "edited" in every view.
-
-        Raises:
-            ValueError: blank or too long text; the message is not sent yet.
-            Forbidden: someone else's message (refused here, and by the server).
-            KeyError: no such message.  RuntimeError: not logged in.
-            DirectusError: the server did not store it (the message stays as it was).
-        """
-        return await self._editing.edit(message, text)
-
-    @on_owner_loop
-    async def delete_message(self, message: str | ChatMessage) -> None:
-        """Delete your own message (a key or a ChatMessage): it leaves every view.
-
-        Raises:
-            ValueError, Forbidden, KeyError, RuntimeError, DirectusError: as :meth:`edit_message`.
-        """
-        await self._editing.delete(message)
-
-    def on_edit(
-        self, callback: MessageCallback, *, include_own: bool = False
-    ) -> Callable[[], None]:
-        """Call ``callback(message)`` for each edit the server stores while the chat is open.
-
-        Anyone's edit, live or read back after a reconnect; your own only with
-        ``include_own=True``. Returns a function that removes the callback.
-        """
-        return self._feed.changes.edits.add(callback, include_own=include_own)
-
-    def on_delete(
-        self, callback: MessageCallback, *, include_own: bool = False
-    ) -> Callable[[], None]:
-        """Call ``callback(message)`` (as last shown) for each message deleted while open.
-
-        As :meth:`on_edit`: anyone's, your own only with ``include_own=True``.
-        """
-        return self._feed.changes.deletes.add(callback, include_own=include_own)
-
-    @on_owner_loop
     async def load_older(self) -> int:
         """Read one page of older messages; returns how many were added.
 
