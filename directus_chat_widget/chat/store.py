@@ -56,8 +56,8 @@ class MessageStore:
         self._key_by_id: dict[int, str] = {}
         # The highest id known when a local message was sent: its row's is larger.
         self._floor: dict[str, int] = {}
-        # ``messages`` as last built; None after any change. Rebuilt (a copy of the
-        # list) when read, never by a mutation: an append costs the same at any length.
+        # ``messages`` as last built, None after a change: rebuilt when read, never
+        # by a mutation, so an append costs the same at any length.
         self._view: tuple[ChatMessage, ...] | None = None
         # The server's version of each message with an edit or delete on its way.
         self._server: dict[str, ChatMessage] = {}
@@ -104,7 +104,6 @@ class MessageStore:
         sending) confirms it; any other row is added at its id position.
         Malformed rows are logged and skipped.
         """
-        # Only the keys this batch touches are looked at: no pass over the list.
         oldest, newest = self.oldest_id, self.newest_id
         touched: set[str] = set()
         added: set[str] = set()  # keys not shown before this batch
@@ -305,8 +304,6 @@ class MessageStore:
             if row is not None:
                 self._merge(row)
         return StoreChange("reset", self.messages)
-
-    # -- internals -----------------------------------------------------------
 
     def _index(self, message: ChatMessage) -> int:
         if message.status is MessageStatus.SENT:
