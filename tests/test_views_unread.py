@@ -279,3 +279,31 @@ async def test_the_switcher_shows_counts_a_badge_and_notifies_only_when_allowed(
     assert await page.evaluate("() => window.asked") == 1
     await page.evaluate("() => window.dcw.change('mentions', {})")
     await expect(page.locator(".dcw-rooms-mentions")).to_be_hidden()
+
+
+async def test_a_thousand_rooms_keep_the_switcher_usable(chromium_page: Any) -> None:
+    """1,000 rooms, all unread: a few chips and "+N more", and any room opens by name."""
+    from playwright.async_api import expect
+
+    page = chromium_page
+    rooms = [f"room-{n:04d}" for n in range(1000)]
+    state = {
+        "rooms": rooms,
+        "current": rooms[0],
+        "busy": False,
+        "error": "",
+        "unread": {name: 1 + n % 7 for n, name in enumerate(rooms)},
+        "mentions": {},
+    }
+    await page.set_content(standalone_page("room_bar", state))
+    await page.wait_for_function("() => window.dcw && window.dcw.ready")
+    # Every room is offered to the box's suggestions; only a few take room as chips.
+    assert await page.locator(".dcw-rooms datalist option").count() == 1000
+    await expect(page.locator(".dcw-rooms-chip")).to_have_count(6)
+    await expect(page.locator(".dcw-rooms-more")).to_have_text("+993 more")
+    box = page.locator(".dcw-rooms-input")
+    await box.fill("room-0999")
+    await box.press("Enter")
+    assert await page.evaluate("() => window.dcw.drain()") == [
+        {"type": "open", "name": "room-0999"}
+    ]
