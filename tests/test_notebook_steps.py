@@ -222,6 +222,24 @@ BREAKS = [
         "r.in_room = lambda room_id, query_filter=None: dict(query_filter or {})\n",
     ),
     Break(
+        "11_reactions_and_replies",
+        "a reply goes out without its reply_to",
+        "from directus_chat_widget import ChatWidget as W\nplain = W.send_message\n"
+        "W.send_message = lambda self, text, *, reply_to=None: plain(self, text)\n",
+    ),
+    Break(
+        "12_unread_mentions_presence",
+        "reading never moves the read position",
+        "from directus_chat_widget import ChatWidget as W\n"
+        "async def mark_read(self): pass\nW.mark_read = mark_read\n",
+    ),
+    Break(
+        "13_rich_messages",
+        "a DataFrame goes as plain text, not a table",
+        "from directus_chat_widget.chat import _convert as c\n"
+        "c.table_markdown = lambda frame, **k: frame.to_string()\n",
+    ),
+    Break(
         "14_cluster",
         "the recipe's instances share no Redis",
         "from directus_chat_widget.local import cli\nplain = cli.compose_files\n"
