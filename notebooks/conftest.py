@@ -48,7 +48,9 @@ class NotebookServers:
         env = {"TMPDIR": str(self.scratch)}
         if os.environ.get("DIRECTUS_EMAIL"):
             return env
-        self.server = LocalDirectus(self.folder / "data", port=0)
+        # As tests/support.py's TEST_SERVER_ENV: no 503 "Under pressure" on a loaded machine.
+        quiet = {"PRESSURE_LIMITER_ENABLED": "false"}
+        self.server = LocalDirectus(self.folder / "data", port=0, env=quiet)
         try:
             self.server.start()
             self.server.setup_chat()

@@ -16,13 +16,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from support import TIMEOUT, MakeDirectus
+from support import TEST_SERVER_ENV, TIMEOUT, MakeDirectus
 
 from directus_chat_widget.local import DEMO_USERS, DemoUser, LocalDirectus
 from directus_chat_widget.session import RealtimeSession
 
 
 def _started(data_dir: Path, env: dict[str, str]) -> LocalDirectus:
+    env = {**TEST_SERVER_ENV, **env}
     server = LocalDirectus(data_dir, port=0, env=env, startup_timeout=12 * TIMEOUT)
     server.start()
     try:

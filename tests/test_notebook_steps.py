@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import TIMEOUT
+from support import TEST_SERVER_ENV, TIMEOUT
 
 from directus_chat_widget.local import DEMO_USERS, LocalDirectus
 from directus_chat_widget.local.access import public_policy_id
@@ -93,7 +93,7 @@ def run_nbval(
 @pytest.fixture(scope="module")
 def own_directus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDirectus]:
     """A server the notebooks know by URL and logins only, as they would know yours."""
-    server = LocalDirectus(tmp_path_factory.mktemp("own-directus"), port=0)
+    server = LocalDirectus(tmp_path_factory.mktemp("own-directus"), port=0, env=TEST_SERVER_ENV)
     server.start()
     try:
         server.setup_chat()
