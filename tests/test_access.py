@@ -193,10 +193,10 @@ def test_public_read_is_opt_in_read_only_and_can_be_taken_back(
         "public read on directus_users (id, first_name, last_name), "
         f"only users holding the {CHAT_POLICY_NAME} policy",
         "public read on rooms (id, name, client_uid)",
-        "public read on directus_files (id, filename_download, type, filesize, width, height), "
-        "chat folder files attached to a message",
         "public read on reactions (id, message, emoji, reaction_key, client_uid, "
         "user_created, date_created)",
+        "public read on directus_files (id, filename_download, type, filesize, width, height), "
+        "chat folder files attached to a message",
     ]
     assert not opened.modified and not opened.removed
     with as_user(server) as anyone, as_admin(server) as admin:
@@ -226,7 +226,8 @@ def test_public_read_is_opt_in_read_only_and_can_be_taken_back(
         assert anyone.post("/items/reactions", json=reaction).status_code == 403
     assert [row["content"] for row in rows_with(server, content)] == [content]
     closed = server.setup_chat()
-    assert len(closed.removed) == 4 and not closed.created, closed.summary()
+    # messages, users, rooms, reactions and attached files: the public reads nothing again
+    assert len(closed.removed) == 5 and not closed.created, closed.summary()
     with as_user(server) as anyone:
         assert anyone.get("/items/rooms").status_code == 403
         assert anyone.get("/items/messages").status_code == 403
