@@ -255,8 +255,12 @@ class MessageList(anywidget.AnyWidget):
         self._send_snapshot(None)
 
     def redraw(self) -> None:
-        """Every view draws every message again (a feature's fields changed)."""
-        self._send_snapshot(None)
+        """Every view draws every message again (a feature's fields changed).
+
+        The snapshot says ``"same": true``: the same messages of the same room, so
+        a part waiting for a new room's news (the unread line) keeps what it has.
+        """
+        self._send_snapshot(None, same=True)
 
     def clear(self) -> None:
         """Hold nothing (logged out) and empty every view."""
@@ -323,10 +327,11 @@ class MessageList(anywidget.AnyWidget):
 
     # -- internals -------------------------------------------------------------
 
-    def _send_snapshot(self, view: str | None) -> None:
+    def _send_snapshot(self, view: str | None, *, same: bool = False) -> None:
         count = min(self.snapshot_size, self.max_nodes)
         messages = self.wire(max(0, len(self._keys) - count))
-        self._emit({"type": "snapshot", "view": view, "messages": messages})
+        snapshot = {"type": "snapshot", "view": view, "messages": messages}
+        self._emit({**snapshot, "same": True} if same else snapshot)
 
     def _emit(self, content: dict[str, Any]) -> None:
         content["first"] = self._keys[0] if self._keys else None

@@ -21,7 +21,10 @@ function unreadLabel(count) {
 
 ROW_PARTS.push({
   start(view) {
-    const state = { key: null, label: "", settled: false };
+    // waiting: a new snapshot came (first drawing, another room) and Python has
+    // not yet said where its unread messages start: until it does, the view at
+    // the bottom says nothing seen, or a slow answer would mark them all read.
+    const state = { key: null, label: "", settled: false, waiting: true };
     view.unread = state;
     let inSight = true;
     let timer = null;
@@ -58,7 +61,7 @@ ROW_PARTS.push({
 
     function tell() {
       timer = null;
-      if (!looking()) return;
+      if (state.waiting || !looking()) return;
       const key = newestStored();
       if (key === null || key === told) return;
       told = key;
@@ -80,6 +83,7 @@ ROW_PARTS.push({
     }
 
     view.handle("unread", (msg) => {
+      state.waiting = false;
       if (msg.fresh) {
         told = null;
         mark(msg.first || null, unreadLabel(msg.count));
@@ -90,6 +94,7 @@ ROW_PARTS.push({
     view.handle("jump", () => view.jumpToLatest());
 
     view.applied((msg) => {
+      if (msg.type === "snapshot" && !msg.same) state.waiting = true;
       const added = msg.type === "change" && (msg.kind === "append" || msg.kind === "insert");
       if (added && !looking() && (state.key === null || state.settled)) {
         const first = (msg.messages || []).find(
