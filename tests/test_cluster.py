@@ -33,6 +33,8 @@ from directus_chat_widget.session import RealtimeSession
 pytestmark = [pytest.mark.cluster, pytest.mark.integration]
 
 FAST = Backoff(initial=0.1, factor=2, cap=1.0, attempts=200)
+# Seconds between sweeps where a test waits for one (the default is 10 s).
+SWEEP = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +85,9 @@ async def sessions() -> AsyncIterator[list[RealtimeSession]]:
 
 
 async def logged_in(
-    url: str, user: DemoUser, made: list[RealtimeSession], tag: str
+    url: str, user: DemoUser, made: list[RealtimeSession], tag: str, **options: Any
 ) -> tuple[RealtimeSession, Inbox]:
-    session = RealtimeSession(url, reconnect_delays=FAST)
+    session = RealtimeSession(url, reconnect_delays=FAST, **options)
     made.append(session)
     await session.login(user.email, user.password)
     inbox = Inbox(tag)
@@ -179,45 +181,83 @@ async def test_a_create_through_one_instance_reaches_a_subscriber_on_the_other(
     assert on_b.contents == [f"{tag}{i}" for i in range(5)]
 
 
+def resp(*words: str) -> bytes:
+    """One Redis command in the protocol's array form (any bytes in a word are fine)."""
+    parts = [f"*{len(words)}\r\n".encode()]
+    for word in words:
+        data = word.encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+async def cut_subscriber_links(cluster: LocalCluster, seconds: float) -> int:
+    """Close every Redis subscriber connection, again and again, for ``seconds``.
+
+    What a Redis restart does when the instances' subscriber connections come
+    back after their publisher connections (a race each restart may lose): what
+    is published meanwhile reaches no instance. Publishing connections stay up.
+    Returns how many connections were closed.
+    """
+    assert cluster.redis is not None and cluster.redis.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", cluster.redis.port)
+    closed = 0
+    try:
+        writer.write(resp("AUTH", cluster.redis.password))
+        assert (await reader.readline()).startswith(b"+OK")
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline:
+            writer.write(resp("CLIENT", "KILL", "TYPE", "pubsub"))
+            closed += int((await reader.readline()).strip(b":\r\n") or 0)
+            await asyncio.sleep(0.005)
+    finally:
+        writer.close()
+    return closed
+
+
 async def test_redis_restart_mid_stream(
     cluster: LocalCluster, sessions: list[RealtimeSession]
 ) -> None:
-    """Redis goes away for a second and comes back on its port, mid-stream.
+    """Redis restarts mid-stream, and its subscribers come back last: nothing is lost.
 
-    Measured on 11.17.4: every create is stored, but creates stall until Redis
-    is back; what Directus publishes meanwhile waits in its Redis client's
-    queue and goes out in a burst, which Directus re-reads concurrently, so
-    those events arrive out of order (the chat's store sorts by id). An event
-    in flight at the moment the link drops can be lost (1 of 40 in one run of
-    two): the sockets stay open, so no session reconnects and backfills it.
-    Outside the outage, delivery is whole and in order.
+    Measured on 11.17.4: creates stall while Redis is down; once it is back,
+    each instance's publisher and subscriber connections reconnect on their
+    own timers. Whatever is published before an instance has subscribed again
+    reaches none of its sockets, and the sockets stay open, so no reconnect
+    reads it back. That order is forced here (the subscriber connections are
+    cut for a moment after the restart) so that events are lost every time,
+    not one run in two. The session's sweep reads them back: every message
+    sent during the outage arrives after it, once, and the rest in order.
     """
     assert cluster.redis is not None
     tag = f"redis-{uuid.uuid4().hex[:8]}-"
     a, b = (server.url for server in cluster.directus)
-    sender, _ = await logged_in(a, DEMO_USERS[0], sessions, tag)
-    _, on_b = await logged_in(b, DEMO_USERS[1], sessions, tag)
-    total, restart_at = 40, 10
+    sender, on_a = await logged_in(a, DEMO_USERS[0], sessions, tag, sweep_interval=SWEEP)
+    receiver, on_b = await logged_in(b, DEMO_USERS[1], sessions, tag, sweep_interval=SWEEP)
+    sent: list[str] = []
     sent_while_down: set[str] = set()
-    redis_down = False
+    phase = "before"  # then "down" (the outage and the recovery), then "after"
 
     async def send_all() -> None:
-        for i in range(total):
-            content = f"{tag}{i:04d}"
-            down_before = redis_down
+        sent_after = 0
+        while sent_after < 10:
+            content = f"{tag}{len(sent):04d}"
+            down_before = phase == "down"
             await sender.create({"content": content})
-            if down_before or redis_down:
+            sent.append(content)
+            if down_before or phase == "down":
                 sent_while_down.add(content)
-            await asyncio.sleep(0.02)
+            elif phase == "after":
+                sent_after += 1
+            await asyncio.sleep(0.03)
 
     sending = asyncio.create_task(send_all())
-    await wait_until(lambda: len(on_b.contents) >= restart_at, "the first messages")
-    redis_down = True
+    await wait_until(lambda: len(on_b.contents) >= 10, "the first messages")
+    phase = "down"
     await asyncio.to_thread(cluster.redis.stop)
     await asyncio.sleep(1.0)
     await asyncio.to_thread(cluster.redis.start)
-    # Directus' Redis client reconnects on its own backoff (0.1-0.5 s when the machine
-    # is idle, longer under load): the bus is back once an event crosses from A to B.
+    assert await cut_subscriber_links(cluster, 1.5) > 0
+    # The bus is back once an event crosses from A to B.
     for attempt in range(60):
         probe = f"{tag}probe-{attempt}"
         await sender.create({"content": probe})
@@ -226,19 +266,29 @@ async def test_redis_restart_mid_stream(
             break
     else:
         pytest.fail("no event crossed from A to B within a minute of Redis' restart")
-    redis_down = False
+    phase = "after"
     await asyncio.wait_for(sending, 6 * TIMEOUT)
-    every = [f"{tag}{i:04d}" for i in range(total)]
-    await wait_until(lambda: every[-1] in on_b.contents, "the last message after Redis came back")
-    await asyncio.sleep(0.5)
+    every = list(sent)
+    assert len(sent_while_down) >= 10, "too few messages sent during the outage to tell"
     assert [c for c in await stored(cluster, tag) if "probe-" not in c] == every
-    seen = [content for content in on_b.contents if "probe-" not in content]
-    lost = [content for content in every if content not in seen]
-    assert set(lost) <= sent_while_down, (lost, sorted(sent_while_down))
-    assert len(seen) == len(set(seen)), "a duplicate"
-    calm = [content for content in seen if content not in sent_while_down]
-    assert calm == [content for content in every if content not in sent_while_down]
-    print(f"Redis restart: {len(lost)} of {total} events lost, all sent while it was down")
+    for session, inbox in ((receiver, on_b), (sender, on_a)):
+        with contextlib.suppress(pytest.fail.Exception):
+            await wait_until(lambda inbox=inbox: set(every) <= set(inbox.contents), "all")
+        await asyncio.sleep(0.5)  # room for a duplicate to show, were there one
+        seen = [content for content in inbox.contents if "probe-" not in content]
+        lost = [content for content in every if content not in seen]
+        who = (session.user or {}).get("first_name")
+        assert lost == [], f"{len(lost)} of {len(every)} lost at {who}"
+        assert len(seen) == len(set(seen)) == len(every), "a duplicate"
+        calm = [content for content in seen if content not in sent_while_down]
+        assert calm == [content for content in every if content not in sent_while_down]
+    # The fault did lose events, and the sweep is what brought them back.
+    assert receiver.stats["rows_swept"] > 0
+    print(
+        f"Redis restart: {len(sent_while_down)} of {len(every)} sent during the outage;"
+        f" read back by the sweep: {receiver.stats['rows_swept']} at B,"
+        f" {sender.stats['rows_swept']} at A"
+    )
 
 
 # -- an instance dies ---------------------------------------------------------------------------

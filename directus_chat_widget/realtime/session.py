@@ -37,6 +37,7 @@ from ._connection import Connection
 from ._flow import Backoff
 from ._subscribing import start_subscription
 from ._supervisor import Supervisor
+from ._sweep import DEFAULT_SWEEP_INTERVAL
 from .state import SessionState
 from .subscription import Subscription
 
@@ -73,10 +74,15 @@ class RealtimeSession:
         dedupe_field: a unique string field of the collection used to make
             creates exactly-once across reconnects (filled with a uuid when the
             data has none); ``None`` to never add it.
+        sweep_interval: seconds between sweeps (default 10): one read of the
+            new ids per subscription, so an event the server lost without
+            closing the socket (a Redis restart on a cluster) is read back
+            within one to two intervals. Costs ``60 / sweep_interval`` small
+            reads a minute per subscription; ``None`` turns it off.
         rest: a :class:`DirectusRest` to use (then the caller closes it).
 
     Raises:
-        ConfigError: no usable URL.
+        ConfigError: no usable URL.  ValueError: a ``sweep_interval`` not above 0.
     """
 
     def __init__(
@@ -90,6 +96,7 @@ class RealtimeSession:
         refresh_margin: float | None = None,
         frame_rate: float | Literal["auto"] | None = "auto",
         dedupe_field: str | None = "client_uid",
+        sweep_interval: float | None = DEFAULT_SWEEP_INTERVAL,
         rest: DirectusRest | None = None,
     ) -> None:
         if not isinstance(config, ChatConfig):
@@ -106,9 +113,8 @@ class RealtimeSession:
         )
         self.config = config
         self._owns_rest = rest is None
-        self._supervisor = Supervisor(
-            self._conn, reconnect_delays if reconnect_delays is not None else Backoff()
-        )
+        delays = reconnect_delays if reconnect_delays is not None else Backoff()
+        self._supervisor = Supervisor(self._conn, delays, sweep_interval)
 
     def __repr__(self) -> str:
         return f"<RealtimeSession {self.config.url} {self._conn.state.now.value}>"
@@ -139,7 +145,7 @@ class RealtimeSession:
         """Counts of what happened: ``token_expired``, ``reauthenticated``,
         ``rows_backfilled``, ``creates_found`` / ``creates_resent`` (after a loss),
         ``rate_limited``, ``refused_as_public`` (a FORBIDDEN that raced the token's
-        expiry, resent), ``refreshes``."""
+        expiry, resent), ``sweeps``, ``rows_swept`` (lost events read back), ``refreshes``."""
         return {**self._conn.stats, "refreshes": self._conn.auth.refreshes}
 
     @property
