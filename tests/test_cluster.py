@@ -1,7 +1,10 @@
 """The chat on a real local cluster: Postgres, Redis, two Directus instances, HAProxy.
 
-One cluster for the whole module (starting one costs ~20 s). Order matters at
-the end only: the last test stops the cluster with ``directus-chat down``.
+Two clusters, one after the other (starting one costs ~20 s): the first for
+the tests that kill parts of it, the last of which stops it with
+``directus-chat down``; then one whose access tokens live 5 s, shared by the
+tests at the end of the module that leave it as they found it (the 5 s-token
+soak and the browser test of ``test_browser.py``, both through the balancer).
 Every check counts messages; nothing is timed. A machine without Postgres,
 Redis or HAProxy skips with the package names to install (.ci/run installs them).
 """
@@ -18,6 +21,10 @@ from typing import Any
 import httpx
 import pytest
 from support import TIMEOUT
+from test_browser import lab  # noqa: F401  (the fixture, here on the balancer)
+from test_browser import test_the_widget_in_jupyterlab as widget_test
+from test_session import SessionFactory
+from test_session_faults import _soak, on  # noqa: F401  (``on``: the fixture)
 
 from directus_chat_widget.errors import DataFolderMismatch
 from directus_chat_widget.local import DEMO_USERS, DemoUser
@@ -37,13 +44,17 @@ FAST = Backoff(initial=0.1, factor=2, cap=1.0, attempts=200)
 SWEEP = 1.0
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+def started_cluster(tmp_path_factory: pytest.TempPathFactory, **env: str) -> Iterator[LocalCluster]:
+    """A 2-instance cluster with the chat schema and ``env`` for every instance; removed after."""
     missing = missing_programs()
     if missing:
         pytest.skip(f"a local cluster needs the Debian packages {', '.join(missing)}")
     made = LocalCluster(
-        tmp_path_factory.mktemp("cluster"), instances=2, port=0, startup_timeout=12 * TIMEOUT
+        tmp_path_factory.mktemp("cluster"),
+        instances=2,
+        port=0,
+        env=env,
+        startup_timeout=12 * TIMEOUT,
     )
     try:
         made.start()
@@ -51,6 +62,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
         yield made
     finally:
         made.remove()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """The cluster the tests below kill parts of; the last of them stops it."""
+    yield from started_cluster(tmp_path_factory)
 
 
 class Inbox:
@@ -396,3 +413,39 @@ def test_up_with_another_count_restarts_the_cluster_and_down_stops_all(tmp_path:
         assert [pid for pid in pids if group_members(pid)] == []
     finally:
         LocalCluster(tmp_path).remove()
+
+
+# -- 5-second tokens and the widget in a browser, through the balancer ---------------------------
+# Last in the module: the cluster they share starts after the ones above are gone.
+
+
+@pytest.fixture(scope="module")
+def short_tokens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A cluster whose access tokens live 5 s, for tests that neither kill nor reconfigure it."""
+    yield from started_cluster(tmp_path_factory, ACCESS_TOKEN_TTL="5s")
+
+
+@pytest.fixture(scope="module")
+def directus(short_tokens: LocalCluster) -> LocalCluster:
+    """Here, the server of test_browser's ``lab`` and conftest's ``grace``: the balancer.
+
+    They need its ``url`` and nothing else.
+    """
+    return short_tokens
+
+
+@pytest.mark.slow
+async def test_five_second_tokens_through_the_balancer(
+    short_tokens: LocalCluster,
+    on: SessionFactory,  # noqa: F811  (the fixture imported above)
+    demo_users: list[DemoUser],
+) -> None:
+    """test_session_faults' soak, on two instances behind HAProxy (16 s, ~4 renewals)."""
+    fast, slow = await _soak(short_tokens, on, demo_users, fast_count=800, slow_count=16)
+    assert slow.stats["refreshes"] >= 3
+    assert fast.reconnects == 0 and slow.reconnects == 0
+
+
+# The browser test itself, run again here with the ``directus`` above: JupyterLab,
+# Chromium and the widget talk to the balancer, with 5-second tokens.
+test_the_widget_in_jupyterlab_behind_the_balancer = pytest.mark.browser(widget_test)
