@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from directus_chat_widget.chat import MESSAGE_FIELDS
+from directus_chat_widget.errors import ServerError, ServerUnreachable
 from directus_chat_widget.local import DEMO_USERS, LocalCluster, LocalDirectus
 from directus_chat_widget.realtime._sweep import DEFAULT_SWEEP_INTERVAL
 from directus_chat_widget.realtime.protocol import SubscriptionEvent
@@ -178,14 +179,26 @@ class Pool:
 
 async def log_in(target: Target, count: int, sweep: float | None) -> Pool:
     before = resident_bytes()
-    gate = asyncio.Semaphore(8)  # logins hash a password on the server: not all at once
+    gate = asyncio.Semaphore(4)  # logins hash a password on the server: not all at once
 
     async def one(index: int) -> RealtimeSession:
         user = DEMO_USERS[index % len(DEMO_USERS)]
-        session = RealtimeSession(target.url, sweep_interval=sweep)
-        async with gate:
-            await session.login(user.email, user.password)
-        return session
+        for attempt in range(5):
+            # Generous timeouts: a login hashes a password, slow on a busy machine.
+            session = RealtimeSession(
+                target.url, sweep_interval=sweep, connect_timeout=30, request_timeout=30
+            )
+            try:
+                async with gate:
+                    await session.login(user.email, user.password)
+                return session
+            except (ServerError, ServerUnreachable) as exc:  # "Under pressure": later
+                await session.close()
+                if attempt == 4:
+                    raise
+                print(f"login {index}: {exc}; again", flush=True)
+                await asyncio.sleep(2.0 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     clients = await asyncio.gather(*(one(i) for i in range(count)))
     return Pool(list(clients), (resident_bytes() - before) / count / 1024)
