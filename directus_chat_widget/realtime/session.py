@@ -74,7 +74,7 @@ class RealtimeSession:
         dedupe_field: a unique string field of the collection used to make
             creates exactly-once across reconnects (filled with a uuid when the
             data has none); ``None`` to never add it.
-        sweep_interval: seconds between sweeps (default 10): one read of the
+        sweep_interval: seconds between sweeps (default 30): one read of the
             new ids per subscription, so an event the server lost without
             closing the socket (a Redis restart on a cluster) is read back
             within one to two intervals. Costs ``60 / sweep_interval`` small
