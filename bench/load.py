@@ -241,11 +241,13 @@ async def run_step(target: Target, pool: Pool, step: Step) -> Result:
         sub = await client.subscribe("messages", event="create", query=query)
         sub.add_listener(inbox.take)
         subs.append(sub)
-    senders = min(step.senders, step.sessions)
+    senders = min(step.senders, step.sessions, max(1, round(step.rate * step.seconds)))
     each = max(1, round(step.rate * step.seconds / senders))
     sent_at: dict[str, float] = {}
 
     async def send(sender: RealtimeSession, number: int) -> None:
+        # The senders take turns: the messages go out evenly spaced, not in bursts.
+        await asyncio.sleep(number / step.rate)
         for i in range(each):
             content = f"{tag}{number}-{i}"
             sent_at[content] = time.perf_counter()
