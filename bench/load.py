@@ -5,7 +5,8 @@ For each server configuration, each K and each send rate, in one run:
 - delivered / expected: every session should see every message once (its own too);
 - duplicates: the same message delivered twice to one session;
 - p50 and p99 from send to each receiver's event;
-- the client process's memory per session (resident, measured around the logins);
+- memory per session, resident, measured around the logins: the client process's,
+  and the server side's (every process of the configuration);
 - the server side's CPU (every process of the configuration and its children) and
   the client's, as cores busy during the sending phase; and the server's CPU
   milliseconds per event delivered (``ms/ev``: the per-subscriber cost, which
@@ -41,7 +42,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import statistics
 import tempfile
 import time
@@ -49,6 +49,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from procstats import load_average, resident_bytes, tree_cpu_seconds, tree_rss_bytes
 
 from directus_chat_widget.chat import MESSAGE_FIELDS
 from directus_chat_widget.errors import ServerError, ServerUnreachable
@@ -62,7 +64,6 @@ FIELDS = {
     "full": list(MESSAGE_FIELDS),
     "slim": [f for f in MESSAGE_FIELDS if not f.startswith("user_created.")] + ["user_created"],
 }
-_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -116,38 +117,6 @@ def cluster(folder: Path, *, direct: bool) -> Iterator[Target]:
 # -- measuring -------------------------------------------------------------------------------
 
 
-def tree_cpu_seconds(roots: list[int]) -> float:
-    """CPU time used so far by ``roots`` and every process below them."""
-    parent: dict[int, int] = {}
-    used: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        parent[pid] = int(fields[1])
-        used[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
-    wanted = set(roots)
-    total = 0.0
-    for pid, seconds in used.items():
-        walk = pid
-        while walk > 1 and walk not in wanted:
-            walk = parent.get(walk, 0)
-        if walk in wanted:
-            total += seconds
-    return total
-
-
-def resident_bytes() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 def pct(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -175,10 +144,11 @@ class Pool:
 
     clients: list[RealtimeSession]
     kib_per_session: float
+    server_kib_per_session: float
 
 
 async def log_in(target: Target, count: int, sweep: float | None) -> Pool:
-    before = resident_bytes()
+    before, server_before = resident_bytes(), tree_rss_bytes(target.pids)
     gate = asyncio.Semaphore(4)  # logins hash a password on the server: not all at once
 
     async def one(index: int) -> RealtimeSession:
@@ -201,7 +171,10 @@ async def log_in(target: Target, count: int, sweep: float | None) -> Pool:
         raise AssertionError("unreachable")
 
     clients = await asyncio.gather(*(one(i) for i in range(count)))
-    return Pool(list(clients), (resident_bytes() - before) / count / 1024)
+    client_kib = (resident_bytes() - before) / count / 1024
+    return Pool(
+        list(clients), client_kib, (tree_rss_bytes(target.pids) - server_before) / count / 1024
+    )
 
 
 async def idle_cores(target: Target, pool: Pool, sessions: int, seconds: float) -> float:
@@ -319,10 +292,6 @@ def show(config: str, result: Result) -> None:
     )
 
 
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--configs", nargs="+", default=["sqlite", "pg-direct", "cluster"])
@@ -359,7 +328,11 @@ async def main() -> None:
             }[config]
             with starter() as target:
                 pool = await log_in(target, max(args.sessions), sweep)
-                print(f"{config}: {pool.kib_per_session:.0f} KiB per logged-in session", flush=True)
+                print(
+                    f"{config}: per logged-in session, {pool.kib_per_session:.0f} KiB in the"
+                    f" client, {pool.server_kib_per_session:.0f} KiB on the server",
+                    flush=True,
+                )
                 if args.idle:
                     for k in args.sessions:
                         cores = await idle_cores(target, pool, k, args.idle)
