@@ -225,13 +225,15 @@ async def run_step(target: Target, pool: Pool, step: Step) -> Result:
             content = f"{tag}{number}-{i}"
             sent_at[content] = time.perf_counter()
             await sender.create({"content": content})
-            wait = senders / step.rate - (time.perf_counter() - sent_at[content])
-            await asyncio.sleep(max(0.0, wait))
+            if i < each - 1:
+                wait = senders / step.rate - (time.perf_counter() - sent_at[content])
+                await asyncio.sleep(max(0.0, wait))
 
     cpu_before, started = tree_cpu_seconds(target.pids), time.perf_counter()
     client_before = time.process_time()
     await asyncio.gather(*(send(clients[n], n) for n in range(senders)))
-    sending = time.perf_counter() - started
+    # From the first send to one interval after the last: n sends at the rate take n / rate.
+    sending = max(sent_at.values()) - started + 1 / step.rate
     expected_each = len(sent_at)
     deadline = time.perf_counter() + step.drain
     while time.perf_counter() < deadline:
