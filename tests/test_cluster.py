@@ -1,7 +1,10 @@
 """The chat on a real local cluster: Postgres, Redis, two Directus instances, HAProxy.
 
-One cluster for the whole module (starting one costs ~20 s). Order matters at
-the end only: the last test stops the cluster with ``directus-chat down``.
+Two clusters, one after the other (starting one costs ~20 s): the first for
+the tests that kill parts of it, the last of which stops it with
+``directus-chat down``; then one whose access tokens live 5 s, shared by the
+tests at the end of the module that leave it as they found it (the 5 s-token
+soak and the browser test of ``test_browser.py``, both through the balancer).
 Every check counts messages; nothing is timed. A machine without Postgres,
 Redis or HAProxy skips with the package names to install (.ci/run installs them).
 """
@@ -18,6 +21,10 @@ from typing import Any
 import httpx
 import pytest
 from support import TIMEOUT
+from test_browser import lab  # noqa: F401  (the fixture, here on the balancer)
+from test_browser import test_the_widget_in_jupyterlab as widget_test
+from test_session import SessionFactory
+from test_session_faults import _soak, on  # noqa: F401  (``on``: the fixture)
 
 from directus_chat_widget.errors import DataFolderMismatch
 from directus_chat_widget.local import DEMO_USERS, DemoUser
@@ -33,15 +40,21 @@ from directus_chat_widget.session import RealtimeSession
 pytestmark = [pytest.mark.cluster, pytest.mark.integration]
 
 FAST = Backoff(initial=0.1, factor=2, cap=1.0, attempts=200)
+# Seconds between sweeps where a test waits for one (the default is 10 s).
+SWEEP = 1.0
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+def started_cluster(tmp_path_factory: pytest.TempPathFactory, **env: str) -> Iterator[LocalCluster]:
+    """A 2-instance cluster with the chat schema and ``env`` for every instance; removed after."""
     missing = missing_programs()
     if missing:
         pytest.skip(f"a local cluster needs the Debian packages {', '.join(missing)}")
     made = LocalCluster(
-        tmp_path_factory.mktemp("cluster"), instances=2, port=0, startup_timeout=12 * TIMEOUT
+        tmp_path_factory.mktemp("cluster"),
+        instances=2,
+        port=0,
+        env=env,
+        startup_timeout=12 * TIMEOUT,
     )
     try:
         made.start()
@@ -49,6 +62,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
         yield made
     finally:
         made.remove()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """The cluster the tests below kill parts of; the last of them stops it."""
+    yield from started_cluster(tmp_path_factory)
 
 
 class Inbox:
@@ -83,9 +102,9 @@ async def sessions() -> AsyncIterator[list[RealtimeSession]]:
 
 
 async def logged_in(
-    url: str, user: DemoUser, made: list[RealtimeSession], tag: str
+    url: str, user: DemoUser, made: list[RealtimeSession], tag: str, **options: Any
 ) -> tuple[RealtimeSession, Inbox]:
-    session = RealtimeSession(url, reconnect_delays=FAST)
+    session = RealtimeSession(url, reconnect_delays=FAST, **options)
     made.append(session)
     await session.login(user.email, user.password)
     inbox = Inbox(tag)
@@ -179,45 +198,83 @@ async def test_a_create_through_one_instance_reaches_a_subscriber_on_the_other(
     assert on_b.contents == [f"{tag}{i}" for i in range(5)]
 
 
+def resp(*words: str) -> bytes:
+    """One Redis command in the protocol's array form (any bytes in a word are fine)."""
+    parts = [f"*{len(words)}\r\n".encode()]
+    for word in words:
+        data = word.encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+async def cut_subscriber_links(cluster: LocalCluster, seconds: float) -> int:
+    """Close every Redis subscriber connection, again and again, for ``seconds``.
+
+    What a Redis restart does when the instances' subscriber connections come
+    back after their publisher connections (a race each restart may lose): what
+    is published meanwhile reaches no instance. Publishing connections stay up.
+    Returns how many connections were closed.
+    """
+    assert cluster.redis is not None and cluster.redis.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", cluster.redis.port)
+    closed = 0
+    try:
+        writer.write(resp("AUTH", cluster.redis.password))
+        assert (await reader.readline()).startswith(b"+OK")
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline:
+            writer.write(resp("CLIENT", "KILL", "TYPE", "pubsub"))
+            closed += int((await reader.readline()).strip(b":\r\n") or 0)
+            await asyncio.sleep(0.005)
+    finally:
+        writer.close()
+    return closed
+
+
 async def test_redis_restart_mid_stream(
     cluster: LocalCluster, sessions: list[RealtimeSession]
 ) -> None:
-    """Redis goes away for a second and comes back on its port, mid-stream.
+    """Redis restarts mid-stream, and its subscribers come back last: nothing is lost.
 
-    Measured on 11.17.4: every create is stored, but creates stall until Redis
-    is back; what Directus publishes meanwhile waits in its Redis client's
-    queue and goes out in a burst, which Directus re-reads concurrently, so
-    those events arrive out of order (the chat's store sorts by id). An event
-    in flight at the moment the link drops can be lost (1 of 40 in one run of
-    two): the sockets stay open, so no session reconnects and backfills it.
-    Outside the outage, delivery is whole and in order.
+    Measured on 11.17.4: creates stall while Redis is down; once it is back,
+    each instance's publisher and subscriber connections reconnect on their
+    own timers. Whatever is published before an instance has subscribed again
+    reaches none of its sockets, and the sockets stay open, so no reconnect
+    reads it back. That order is forced here (the subscriber connections are
+    cut for a moment after the restart) so that events are lost every time,
+    not one run in two. The session's sweep reads them back: every message
+    sent during the outage arrives after it, once, and the rest in order.
     """
     assert cluster.redis is not None
     tag = f"redis-{uuid.uuid4().hex[:8]}-"
     a, b = (server.url for server in cluster.directus)
-    sender, _ = await logged_in(a, DEMO_USERS[0], sessions, tag)
-    _, on_b = await logged_in(b, DEMO_USERS[1], sessions, tag)
-    total, restart_at = 40, 10
+    sender, on_a = await logged_in(a, DEMO_USERS[0], sessions, tag, sweep_interval=SWEEP)
+    receiver, on_b = await logged_in(b, DEMO_USERS[1], sessions, tag, sweep_interval=SWEEP)
+    sent: list[str] = []
     sent_while_down: set[str] = set()
-    redis_down = False
+    phase = "before"  # then "down" (the outage and the recovery), then "after"
 
     async def send_all() -> None:
-        for i in range(total):
-            content = f"{tag}{i:04d}"
-            down_before = redis_down
+        sent_after = 0
+        while sent_after < 10:
+            content = f"{tag}{len(sent):04d}"
+            down_before = phase == "down"
             await sender.create({"content": content})
-            if down_before or redis_down:
+            sent.append(content)
+            if down_before or phase == "down":
                 sent_while_down.add(content)
-            await asyncio.sleep(0.02)
+            elif phase == "after":
+                sent_after += 1
+            await asyncio.sleep(0.03)
 
     sending = asyncio.create_task(send_all())
-    await wait_until(lambda: len(on_b.contents) >= restart_at, "the first messages")
-    redis_down = True
+    await wait_until(lambda: len(on_b.contents) >= 10, "the first messages")
+    phase = "down"
     await asyncio.to_thread(cluster.redis.stop)
     await asyncio.sleep(1.0)
     await asyncio.to_thread(cluster.redis.start)
-    # Directus' Redis client reconnects on its own backoff (0.1-0.5 s when the machine
-    # is idle, longer under load): the bus is back once an event crosses from A to B.
+    assert await cut_subscriber_links(cluster, 1.5) > 0
+    # The bus is back once an event crosses from A to B.
     for attempt in range(60):
         probe = f"{tag}probe-{attempt}"
         await sender.create({"content": probe})
@@ -226,19 +283,29 @@ async def test_redis_restart_mid_stream(
             break
     else:
         pytest.fail("no event crossed from A to B within a minute of Redis' restart")
-    redis_down = False
+    phase = "after"
     await asyncio.wait_for(sending, 6 * TIMEOUT)
-    every = [f"{tag}{i:04d}" for i in range(total)]
-    await wait_until(lambda: every[-1] in on_b.contents, "the last message after Redis came back")
-    await asyncio.sleep(0.5)
+    every = list(sent)
+    assert len(sent_while_down) >= 10, "too few messages sent during the outage to tell"
     assert [c for c in await stored(cluster, tag) if "probe-" not in c] == every
-    seen = [content for content in on_b.contents if "probe-" not in content]
-    lost = [content for content in every if content not in seen]
-    assert set(lost) <= sent_while_down, (lost, sorted(sent_while_down))
-    assert len(seen) == len(set(seen)), "a duplicate"
-    calm = [content for content in seen if content not in sent_while_down]
-    assert calm == [content for content in every if content not in sent_while_down]
-    print(f"Redis restart: {len(lost)} of {total} events lost, all sent while it was down")
+    for session, inbox in ((receiver, on_b), (sender, on_a)):
+        with contextlib.suppress(pytest.fail.Exception):
+            await wait_until(lambda inbox=inbox: set(every) <= set(inbox.contents), "all")
+        await asyncio.sleep(0.5)  # room for a duplicate to show, were there one
+        seen = [content for content in inbox.contents if "probe-" not in content]
+        lost = [content for content in every if content not in seen]
+        who = (session.user or {}).get("first_name")
+        assert lost == [], f"{len(lost)} of {len(every)} lost at {who}"
+        assert len(seen) == len(set(seen)) == len(every), "a duplicate"
+        calm = [content for content in seen if content not in sent_while_down]
+        assert calm == [content for content in every if content not in sent_while_down]
+    # The fault did lose events, and the sweep is what brought them back.
+    assert receiver.stats["rows_swept"] > 0
+    print(
+        f"Redis restart: {len(sent_while_down)} of {len(every)} sent during the outage;"
+        f" read back by the sweep: {receiver.stats['rows_swept']} at B,"
+        f" {sender.stats['rows_swept']} at A"
+    )
 
 
 # -- an instance dies ---------------------------------------------------------------------------
@@ -346,3 +413,39 @@ def test_up_with_another_count_restarts_the_cluster_and_down_stops_all(tmp_path:
         assert [pid for pid in pids if group_members(pid)] == []
     finally:
         LocalCluster(tmp_path).remove()
+
+
+# -- 5-second tokens and the widget in a browser, through the balancer ---------------------------
+# Last in the module: the cluster they share starts after the ones above are gone.
+
+
+@pytest.fixture(scope="module")
+def short_tokens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A cluster whose access tokens live 5 s, for tests that neither kill nor reconfigure it."""
+    yield from started_cluster(tmp_path_factory, ACCESS_TOKEN_TTL="5s")
+
+
+@pytest.fixture(scope="module")
+def directus(short_tokens: LocalCluster) -> LocalCluster:
+    """Here, the server of test_browser's ``lab`` and conftest's ``grace``: the balancer.
+
+    They need its ``url`` and nothing else.
+    """
+    return short_tokens
+
+
+@pytest.mark.slow
+async def test_five_second_tokens_through_the_balancer(
+    short_tokens: LocalCluster,
+    on: SessionFactory,  # noqa: F811  (the fixture imported above)
+    demo_users: list[DemoUser],
+) -> None:
+    """test_session_faults' soak, on two instances behind HAProxy (16 s, ~4 renewals)."""
+    fast, slow = await _soak(short_tokens, on, demo_users, fast_count=800, slow_count=16)
+    assert slow.stats["refreshes"] >= 3
+    assert fast.reconnects == 0 and slow.reconnects == 0
+
+
+# The browser test itself, run again here with the ``directus`` above: JupyterLab,
+# Chromium and the widget talk to the balancer, with 5-second tokens.
+test_the_widget_in_jupyterlab_behind_the_balancer = pytest.mark.browser(widget_test)

@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from .._callbacks import CallbackList
+from ._authors import AuthorNames
 from ._create import deliver
 from ._edits import OwnChanges
 from ._ports import SessionLike, SubscriptionEventLike, SubscriptionLike, attach, detach
@@ -109,6 +110,7 @@ class ChatRoom:
         self.files = RoomFiles(session)  # the files of posts (see _posting.py)
         self.reactions = RoomReactions(session, self._store)  # live once open
         self.replies = RoomReplies(session, self.collection, self._store)
+        self._authors = AuthorNames(session, self.collection, self._on_event)
 
     # -- state ---------------------------------------------------------------
 
@@ -158,10 +160,11 @@ class ChatRoom:
             if self.room is None:
                 raise LookupError(f"no room called {self.room_name!r}")
         # Filtered on the server: another room's traffic never reaches this one.
-        query = self._query()
-        # Every kind: new messages, edits and deletes (each read back after a gap).
+        # Every kind: new messages, edits and deletes (each read back after a gap);
+        # authors as bare ids, named from a cache (no join per subscriber per event).
+        query = self._authors.subscribing(self._query(), self._session.user)
         subscription = await self._session.subscribe(self.collection, query=query)
-        self._remove_listener = attach(subscription, self._on_event, lambda: self._store.ids)
+        self._remove_listener = attach(subscription, self._authors.take, lambda: self._store.ids)
         self._subscription = subscription
         try:
             rows = await self._session.read(self.collection, self._page_query())
@@ -171,6 +174,7 @@ class ChatRoom:
         self._opened = True
         self._has_older = len(rows) >= self.page_size
         self.replies.room_id = room_id = self.room.id if self.room is not None else None
+        self._authors.learn(rows)
         self._emit(self._store.add_rows(rows))
         await self.reactions.open(room_id, rows)  # without reactions on the server: none
 
@@ -215,6 +219,7 @@ class ChatRoom:
                 return 0
             rows = await self._session.read(self.collection, self._page_query(before=oldest))
             self._has_older = len(rows) >= self.page_size
+            self._authors.learn(rows)
             change = self._store.add_rows(rows)
             self._emit(change)
             await self.reactions.load(rows)
@@ -377,6 +382,7 @@ class ChatRoom:
         self._callbacks(change)
 
     async def _unsubscribe(self) -> None:
+        self._authors.close()
         remover, self._remove_listener = self._remove_listener, None
         subscription, self._subscription = self._subscription, None
         await detach(subscription, remover, self.collection)

@@ -5,13 +5,14 @@ work over a connection name its type for the type checker only)::
 
     session.py       RealtimeSession: the public async API
     _subscribing.py  starting and ending a subscription on the socket
-    _supervisor.py   login, reconnects (as machine.py decides), token renewal
+    _supervisor.py   login, reconnects (as machine.py decides), token renewal, sweeps
     _connection.py   one socket at a time: open, authenticate, restore, read, watch, lose
     _opening.py      opening a socket and its auth handshake
     _tap.py          showing the frames of a socket, secrets masked (frames=True)
     _dispatch.py     which request or subscription a frame belongs to
     _expiry.py       renewing the token; the moment a socket spends as the public
     _recovery.py     after a gap: re-subscribe, read back, settle creates in doubt
+    _sweep.py        now and then, reading back events the server lost silently
     _backfill.py     reading back creates, updates and deletes a subscription missed
     _wire.py         the outbox, the writer, pacing, reply timeouts
     _link.py         one socket and its per-socket book-keeping

@@ -108,6 +108,10 @@ class RowMarks:
         """The ids delivered (the last few thousand)."""
         return list(self._seen)
 
+    def delivered(self, key: Key) -> bool:
+        """Whether the row ``key`` was delivered (among the last few thousand)."""
+        return key in self._seen
+
     def fresh(self, event: SubscriptionEvent) -> SubscriptionEvent:
         """A create ``event`` without the rows already delivered; notes the rest."""
         rows, keys = [], []

@@ -4,7 +4,8 @@
 :class:`.machine.ReconnectPolicy`'s answers (wait and retry, with fresh
 tokens or not, or give up). It lives as long as the session, not a socket:
 while GAVE_UP it waits for a manual reconnect or a login. Its token keeper
-renews the access token a little before it expires.
+renews the access token a little before it expires; its sweeper
+(:mod:`._sweep`) reads back, now and then, events the server lost silently.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 
 from ..errors import DirectusError
 from ._connection import Connection
+from ._sweep import Sweeper
 from .machine import GiveUp, ReconnectPolicy, Retry
 from .state import SessionState
 
@@ -24,13 +26,21 @@ logger = logging.getLogger(__name__)
 
 
 class Supervisor:
-    """Reconnects and token renewal for ``conn``; ``delays`` is the retry schedule."""
+    """Reconnects, token renewal and the sweep for ``conn``.
 
-    def __init__(self, conn: Connection, delays: Iterable[float]) -> None:
+    ``delays`` is the retry schedule; ``sweep_interval`` the seconds between
+    sweeps (None: no sweep).
+    """
+
+    def __init__(
+        self, conn: Connection, delays: Iterable[float], sweep_interval: float | None
+    ) -> None:
         self._conn = conn
         self._delays = delays
+        self.sweeper = Sweeper(conn, sweep_interval)
         self._watcher: asyncio.Task[None] | None = None
         self._keeper: asyncio.Task[None] | None = None
+        self._sweeping: asyncio.Task[None] | None = None
         # How many times a socket was re-established after a loss.
         self.reconnects = 0
 
@@ -82,10 +92,13 @@ class Supervisor:
             self._watcher = asyncio.create_task(self._supervise(), name="dcw-supervisor")
         if self._keeper is None or self._keeper.done():
             self._keeper = asyncio.create_task(self._keep_tokens(), name="dcw-token-keeper")
+        if self._sweeping is None or self._sweeping.done():
+            self._sweeping = asyncio.create_task(self.sweeper.run(), name="dcw-sweeper")
 
     def tasks(self) -> list[asyncio.Task[None]]:
         """The running background tasks (close() cancels and awaits them)."""
-        return [task for task in (self._watcher, self._keeper) if task is not None]
+        tasks = (self._watcher, self._keeper, self._sweeping)
+        return [task for task in tasks if task is not None]
 
     async def _supervise(self) -> None:
         """Watch the socket of the moment and bring a new one when it dies.

@@ -38,6 +38,7 @@ from ._connection import Connection
 from ._flow import Backoff
 from ._subscribing import start_subscription
 from ._supervisor import Supervisor
+from ._sweep import DEFAULT_SWEEP_INTERVAL
 from ._tap import FrameSink, tap_for
 from .state import SessionState
 from .subscription import Subscription
@@ -56,32 +57,28 @@ class RealtimeSession:
     Args:
         config: a :class:`ChatConfig`, a URL, or None to read ``DIRECTUS_URL``
             (environment or ``.env``).
-        request_timeout: seconds to wait for a reply once a request is sent
-            (time held while reconnecting does not count).
+        request_timeout: seconds for a reply once sent (not counting reconnects).
         connect_timeout: seconds for opening the socket and its auth handshake.
-        reconnect_delays: delays between reconnect attempts; any iterable of
-            floats, iterated afresh for each outage; its length is the retry
-            budget (default :class:`Backoff`: 0.25 s doubling to 10 s, 30 tries).
-        heartbeat: the server's heartbeat period in seconds; by default read
-            from ``/server/info``. The socket is declared dead after two silent
-            periods plus a margin. When the server's heartbeat is off, or
-            ``/server/info`` does not say, none is assumed: a request with no
-            reply within ``request_timeout`` marks the socket dead instead.
+        reconnect_delays: delays between reconnect attempts, iterated afresh per
+            outage (default :class:`Backoff`: 0.25 s doubling to 10 s, 30 tries).
+        heartbeat: the server's heartbeat period (default: from ``/server/info``);
+            two silent periods plus a margin mean a dead socket. Without one, a
+            request with no reply within ``request_timeout`` does.
         refresh_margin: refresh the access token this many seconds before it
             expires (default: a fifth of its lifetime, between 1 and 60 s).
-        frame_rate: frames per second to stay under; ``"auto"`` follows the
-            server's rate limit when it has one, ``None`` paces only after a
-            ``REQUESTS_EXCEEDED``.
-        dedupe_field: a unique string field of the collection used to make
-            creates exactly-once across reconnects (filled with a uuid when the
-            data has none); ``None`` to never add it.
+        frame_rate: frames per second to stay under; ``"auto"``: the server's rate
+            limit, if any; ``None``: pace only after a ``REQUESTS_EXCEEDED``.
+        dedupe_field: a unique string field that makes creates exactly-once across
+            reconnects (a uuid when the data has none); ``None``: never added.
+        sweep_interval: seconds between sweeps (default 30): one small read of new
+            ids per subscription, so an event lost without a close (a cluster's
+            Redis restart) is read back within two intervals; ``None``: off.
         rest: a :class:`DirectusRest` to use (then the caller closes it).
-        frames: show every frame sent and received, secrets masked (``True``:
-            print them; a string: print them after that label; a callable:
-            call it with each line). See :mod:`._tap`.
+        frames: show every frame, secrets masked: ``True`` prints them, a string
+            prints them after it as a label, a callable gets each line (:mod:`._tap`).
 
     Raises:
-        ConfigError: no usable URL.
+        ConfigError: no usable URL.  ValueError: a ``sweep_interval`` not above 0.
     """
 
     def __init__(
@@ -95,6 +92,7 @@ class RealtimeSession:
         refresh_margin: float | None = None,
         frame_rate: float | Literal["auto"] | None = "auto",
         dedupe_field: str | None = "client_uid",
+        sweep_interval: float | None = DEFAULT_SWEEP_INTERVAL,
         rest: DirectusRest | None = None,
         frames: bool | str | FrameSink = False,
     ) -> None:
@@ -113,9 +111,8 @@ class RealtimeSession:
         )
         self.config = config
         self._owns_rest = rest is None
-        self._supervisor = Supervisor(
-            self._conn, reconnect_delays if reconnect_delays is not None else Backoff()
-        )
+        delays = reconnect_delays if reconnect_delays is not None else Backoff()
+        self._supervisor = Supervisor(self._conn, delays, sweep_interval)
 
     def __repr__(self) -> str:
         return f"<RealtimeSession {self.config.url} {self._conn.state.now.value}>"
@@ -146,7 +143,8 @@ class RealtimeSession:
         """Counts of what happened: ``token_expired``, ``reauthenticated``,
         ``rows_backfilled``, ``creates_found`` / ``creates_resent`` (after a loss),
         ``rate_limited``, ``refused_as_public`` (a FORBIDDEN that raced the token's
-        expiry, resent), ``pings_answered`` (the server's heartbeat), ``refreshes``."""
+        expiry, resent), ``pings_answered`` (the server's heartbeat), ``sweeps``,
+        ``rows_swept`` (lost events read back), ``refreshes``."""
         return {**self._conn.stats, "refreshes": self._conn.auth.refreshes}
 
     @property
@@ -155,22 +153,14 @@ class RealtimeSession:
         return self._conn.heartbeat_period()
 
     def on_state_change(self, callback: StateListener) -> Callable[[], None]:
-        """Call ``callback(state)`` on every change; returns a function that removes it.
-
-        Callbacks run in the event loop and must not block; one that raises is
-        logged and kept.
-        """
+        """Call ``callback(state)`` on every change (in the loop; must not block; one
+        that raises is logged and kept); returns a function that removes it."""
         return self._conn.state.on_change(callback)
 
     async def wait_for_state(
         self, *states: SessionState, timeout: float | None = None
     ) -> SessionState:
-        """Wait until the state is one of ``states``; returns it.
-
-        Raises:
-            TimeoutError: not reached within ``timeout`` seconds.
-        """
-
+        """Wait until the state is one of ``states``; returns it (else TimeoutError)."""
         return await asyncio.wait_for(self._conn.state.wait_for(*states), timeout)
 
     # -- lifecycle ------------------------------------------------------------
@@ -226,16 +216,13 @@ class RealtimeSession:
     async def logout(self) -> None:
         """Close the socket and end the login on the server (the refresh token dies).
 
-        Raises:
-            ServerUnreachable: the server could not be told (the session is closed anyway).
-        """
+        Raises ServerUnreachable if the server could not be told (closed anyway)."""
         await self._shutdown(revoke="raise")
 
     async def close(self) -> None:
         """Close the socket, fail what waits with SessionClosed, end the login if possible.
 
-        Never raises; safe to call twice.
-        """
+        Never raises; safe to call twice."""
         await self._shutdown(revoke="quiet")
 
     # -- requests -------------------------------------------------------------
