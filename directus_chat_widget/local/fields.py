@@ -1,13 +1,23 @@
-"""What the chat's collections share: the id, what Directus fills in, the client uid; making one."""
+"""What the chat's collections share: the id, what Directus fills in, the client uid,
+a per-user slot and a room; making a collection and its relations."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ..rest import DirectusRest
 from .report import SchemaReport
 
-__all__ = ["client_uid_field", "ensure_collection", "filled_field", "id_field"]
+__all__ = [
+    "client_uid_field",
+    "ensure_collection",
+    "ensure_relations",
+    "filled_field",
+    "id_field",
+    "room_field",
+    "slot_field",
+]
 
 
 async def ensure_collection(
@@ -65,3 +75,54 @@ def client_uid_field() -> dict[str, Any]:
         },
         "schema": {"is_unique": True, "is_nullable": True, "max_length": 64},
     }
+
+
+def slot_field(name: str, note: str, max_length: int) -> dict[str, Any]:
+    """A unique string naming a row's owner and place (``<user id>/<room id>``...).
+
+    One row per (user, room): Directus makes one column unique, not two, so the
+    pair is one string, which a permission's validation ties to its writer.
+    """
+    return {
+        "field": name,
+        "type": "string",
+        "meta": {"interface": "input", "readonly": True, "note": note},
+        "schema": {"is_unique": True, "is_nullable": False, "max_length": max_length},
+    }
+
+
+def room_field(*, indexed: bool = False) -> dict[str, Any]:
+    """A row's room (an integer id; :func:`ensure_relations` makes it a relation)."""
+    schema: dict[str, Any] = {"is_nullable": False}
+    if indexed:
+        schema["is_indexed"] = True
+    return {
+        "field": "room",
+        "type": "integer",
+        "meta": {"interface": "select-dropdown-m2o", "display": "related-values"},
+        "schema": schema,
+    }
+
+
+async def ensure_relations(
+    rest: DirectusRest,
+    token: str,
+    report: SchemaReport,
+    collection: str,
+    relations: Iterable[tuple[str, str, str]],
+) -> None:
+    """Make each ``(field, related collection, on delete)`` of ``collection`` a relation."""
+    linked = {
+        rel.get("field")
+        for rel in await rest.request("GET", f"/relations/{collection}", token=token)
+    }
+    for field, related, on_delete in relations:
+        if field not in linked:
+            relation = {
+                "collection": collection,
+                "field": field,
+                "related_collection": related,
+                "schema": {"on_delete": on_delete},
+            }
+            await rest.request("POST", "/relations", token=token, json=relation)
+        report.note(f"relation {collection}.{field} -> {related}", field not in linked)

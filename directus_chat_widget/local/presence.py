@@ -25,7 +25,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..rest import DirectusRest
-from .fields import client_uid_field, filled_field, id_field
+from .fields import (
+    client_uid_field,
+    ensure_collection,
+    ensure_relations,
+    filled_field,
+    id_field,
+    room_field,
+    slot_field,
+)
 from .report import SchemaReport
 from .rules import PRESENCE, ROOMS
 
@@ -37,18 +45,8 @@ _KEY_LENGTH = 100  # a uuid, "@" and a room id
 def _presence_fields() -> list[dict[str, Any]]:
     return [
         id_field(),
-        {
-            "field": "key",
-            "type": "string",
-            "meta": {"interface": "input", "readonly": True, "note": "<user id>@<room id>"},
-            "schema": {"is_unique": True, "is_nullable": False, "max_length": _KEY_LENGTH},
-        },
-        {
-            "field": "room",
-            "type": "integer",
-            "meta": {"interface": "select-dropdown-m2o", "display": "related-values"},
-            "schema": {"is_nullable": False, "is_indexed": True},
-        },
+        slot_field("key", "<user id>@<room id>", _KEY_LENGTH),
+        room_field(indexed=True),
         {
             "field": "typing",
             "type": "boolean",
@@ -71,29 +69,10 @@ async def ensure_presence(rest: DirectusRest, token: str, report: SchemaReport) 
 
     Run after the ``rooms`` collection exists.
     """
-    collections = {c["collection"] for c in await rest.request("GET", "/collections", token=token)}
-    if PRESENCE not in collections:
-        body = {
-            "collection": PRESENCE,
-            "meta": {
-                "icon": "sensors",
-                "hidden": True,
-                "note": "Who is online and typing, per room (directus-chat-widget)",
-            },
-            "schema": {},
-            "fields": _presence_fields(),
-        }
-        await rest.request("POST", "/collections", token=token, json=body)
-    report.note(f"collection {PRESENCE}", PRESENCE not in collections)
-    relations = await rest.request("GET", f"/relations/{PRESENCE}", token=token)
-    linked = {rel.get("field") for rel in relations}
-    for field, related, on_delete in _RELATIONS:
-        if field not in linked:
-            relation = {
-                "collection": PRESENCE,
-                "field": field,
-                "related_collection": related,
-                "schema": {"on_delete": on_delete},
-            }
-            await rest.request("POST", "/relations", token=token, json=relation)
-        report.note(f"relation {PRESENCE}.{field} -> {related}", field not in linked)
+    meta = {
+        "icon": "sensors",
+        "hidden": True,
+        "note": "Who is online and typing, per room (directus-chat-widget)",
+    }
+    await ensure_collection(rest, token, report, PRESENCE, meta, _presence_fields())
+    await ensure_relations(rest, token, report, PRESENCE, _RELATIONS)

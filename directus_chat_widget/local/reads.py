@@ -22,7 +22,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..rest import DirectusRest
-from .fields import client_uid_field, ensure_collection, filled_field, id_field
+from .fields import (
+    client_uid_field,
+    ensure_collection,
+    ensure_relations,
+    filled_field,
+    id_field,
+    room_field,
+    slot_field,
+)
 from .report import SchemaReport
 from .rules import READS, ROOMS
 
@@ -35,18 +43,8 @@ SLOT_LENGTH = 64
 def _fields() -> list[dict[str, Any]]:
     return [
         id_field(),
-        {
-            "field": "slot",
-            "type": "string",
-            "meta": {"interface": "input", "readonly": True, "note": "<user id>/<room id>"},
-            "schema": {"is_unique": True, "is_nullable": False, "max_length": SLOT_LENGTH},
-        },
-        {
-            "field": "room",
-            "type": "integer",
-            "meta": {"interface": "select-dropdown-m2o", "display": "related-values"},
-            "schema": {"is_nullable": False},
-        },
+        slot_field("slot", "<user id>/<room id>", SLOT_LENGTH),
+        room_field(),
         {
             "field": "last_read",
             "type": "integer",
@@ -59,23 +57,12 @@ def _fields() -> list[dict[str, Any]]:
     ]
 
 
-# field -> (related collection, what a delete of the related row does)
-_RELATIONS = {"room": (ROOMS, "CASCADE"), "user_created": ("directus_users", "CASCADE")}
+# (field, related collection, what a delete of the related row does)
+_RELATIONS = (("room", ROOMS, "CASCADE"), ("user_created", "directus_users", "CASCADE"))
 
 
 async def ensure_read_positions(rest: DirectusRest, token: str, report: SchemaReport) -> None:
     """Make the ``read_positions`` collection and its two relations exist. Safe to run again."""
     meta = {"icon": "mark_chat_read", "note": "Read positions (directus-chat-widget)"}
     await ensure_collection(rest, token, report, READS, meta, _fields())
-    relations = await rest.request("GET", f"/relations/{READS}", token=token)
-    linked = {rel.get("field") for rel in relations}
-    for field, (related, on_delete) in _RELATIONS.items():
-        if field not in linked:
-            relation = {
-                "collection": READS,
-                "field": field,
-                "related_collection": related,
-                "schema": {"on_delete": on_delete},
-            }
-            await rest.request("POST", "/relations", token=token, json=relation)
-        report.note(f"relation {READS}.{field} -> {related}", field not in linked)
+    await ensure_relations(rest, token, report, READS, _RELATIONS)
